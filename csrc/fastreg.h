@@ -1,0 +1,97 @@
+/*
+ * fastreg.h - public C API of the fastreg kernels.
+ *
+ * Every entry point takes an n-d strided array exactly as NumPy describes it
+ * (data pointer, ndim, shape, strides in bytes) and never writes to an input.
+ * The functions keep no per-call global state, so they are safe to call from
+ * several threads at once, and they never touch the Python API (callers
+ * release the GIL around them).
+ *
+ * Results are bit-identical on every SIMD level: the order of every floating
+ * point operation is fixed by the canonical algorithm described in
+ * fr_internal.h, and each instruction set reproduces it exactly.
+ */
+#ifndef FASTREG_H
+#define FASTREG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types (the C kernels see only these; byte order must be native). */
+enum { FR_F16 = 1, FR_F32 = 2, FR_F64 = 3 };
+
+/* Flags shared by the entry points. */
+#define FR_ABS 1   /* the |x| / l1 / soft-threshold term is on            */
+#define FR_SQ 2    /* the x^2 / l2 / 1/(1+t2) term is on                  */
+#define FR_ACC 4   /* fr_grad: add the gradient into out instead of store */
+#define FR_VALUE 8 /* fr_grad: also return the sums of the terms that are on */
+
+/* Return codes. */
+#define FR_OK 0
+#define FR_EDTYPE -1 /* unsupported element type */
+#define FR_EARG -2   /* bad argument (ndim < 0, negative dimension) */
+
+/** @brief Sum |x| (FR_ABS) and/or x^2 (FR_SQ) over all elements, in double. */
+int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
+              int dtype, int what, double *sum_abs, double *sum_sq);
+
+/**
+ * @brief out = [out +] a*sign(x) + b*x, the term with a flag off left out.
+ *
+ * Computed in the element type (float16: in float32, rounded once). With
+ * FR_VALUE the sums of |x| and x^2 for the terms that are on are returned in
+ * the same pass, bit-identical to fr_reduce. out may be x itself (same
+ * pointer and strides); any other overlap must be resolved by the caller.
+ */
+int fr_grad(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
+            const ptrdiff_t *ostrides, int dtype, double a, double b, int flags, double *sum_abs,
+            double *sum_sq);
+
+/**
+ * @brief out = soft_threshold(x, t) [/ d]: the proximal step of L1 (FR_ABS)
+ * and L2 (FR_SQ, d = 1 + 2*step*l2). NaN propagates; out may be x.
+ */
+int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
+            const ptrdiff_t *ostrides, int dtype, double t, double d, int flags);
+
+/** @brief Lowest and one-past-highest byte an n-d strided array touches. */
+void fr_extent(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
+               size_t item, const char **lo, const char **hi);
+/** @brief 1 if two elements of the array may share memory (e.g. a zero stride). */
+int fr_self_overlap(int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides, size_t item);
+
+/** @brief factor * sum rounded as NumPy does in the element type, returned as double. */
+double fr_scale_to_dtype(int dtype, double sum, double factor);
+/** @brief a + b rounded in the element type (a, b already representable). */
+double fr_add_in_dtype(int dtype, double a, double b);
+/** @brief double -> float16 bits, round to nearest even (NumPy's cast). */
+uint16_t fr_f64_to_f16(double v);
+/** @brief float16 bits -> double (exact). */
+double fr_f16_to_f64(uint16_t h);
+
+/* SIMD levels, lowest first. */
+enum { FR_ISA_SCALAR = 0, FR_ISA_SSE2, FR_ISA_AVX2, FR_ISA_AVX512, FR_ISA_NEON, FR_ISA_COUNT };
+
+/** @brief Detect the CPU, apply the FASTREG_SIMD cap; 0 or an FR_E* code. */
+int fr_init(const char *cap);
+/** @brief Name of a level ("scalar", "sse2", ...), NULL if out of range. */
+const char *fr_isa_name(int isa);
+/** @brief Level id for a name, -1 if unknown. */
+int fr_isa_from_name(const char *name);
+/** @brief Bit mask of the levels this CPU and OS can run. */
+unsigned fr_isa_detected(void);
+/** @brief Bit mask of the levels compiled into this build. */
+unsigned fr_isa_compiled(void);
+/** @brief Active level. */
+int fr_isa_active(void);
+/** @brief Force a level; returns the previous one, or -1 if unavailable. */
+int fr_isa_set(int isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTREG_H */

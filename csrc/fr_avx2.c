@@ -1,0 +1,161 @@
+/* PLACEHOLDER: the scalar code under the avx2 name until its SIMD kernel lands. */
+#include "fr_internal.h"
+#ifdef FR_ARCH_X86_64
+#include <math.h>
+#include <string.h>
+
+static float abs32(float v) { return fabsf(v); }
+static double abs64(double v) { return fabs(v); }
+
+/* sign(x) * a without a multiply by 0 for zeros: x > 0 -> a, x < 0 -> -a,
+   +-0 -> a * x (a signed zero), NaN -> NaN. */
+static float sgn32(float x, float a) { return x > 0.0f ? a : (x < 0.0f ? -a : a * x); }
+static double sgn64(double x, double a) { return x > 0.0 ? a : (x < 0.0 ? -a : a * x); }
+
+/* max(m, 0) that keeps NaN. */
+static float pos32(float m) { return m > 0.0f ? m : (m != m ? m : 0.0f); }
+static double pos64(double m) { return m > 0.0 ? m : (m != m ? m : 0.0); }
+
+static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
+{
+    float la[FR_LANES32], ls[FR_LANES32];
+    size_t i;
+    int j;
+    for (j = 0; j < FR_LANES32; j++)
+        la[j] = ls[j] = 0.0f;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        j = (int)(i % FR_LANES32);
+        if (what & FR_ABS)
+            la[j] = la[j] + abs32(v);
+        if (what & FR_SQ)
+            ls[j] = ls[j] + v * v;
+    }
+    for (j = 0; j < FR_LANES32; j++) {
+        if (what & FR_ABS)
+            s->abs[j] = s->abs[j] + (double)la[j];
+        if (what & FR_SQ)
+            s->sq[j] = s->sq[j] + (double)ls[j];
+    }
+}
+
+static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
+{
+    double la[FR_LANES64], ls[FR_LANES64];
+    size_t i;
+    int j;
+    for (j = 0; j < FR_LANES64; j++)
+        la[j] = ls[j] = 0.0;
+    for (i = 0; i < n; i++) {
+        double v = x[i];
+        j = (int)(i % FR_LANES64);
+        if (what & FR_ABS)
+            la[j] = la[j] + abs64(v);
+        if (what & FR_SQ)
+            ls[j] = ls[j] + v * v;
+    }
+    for (j = 0; j < FR_LANES64; j++) {
+        if (what & FR_ABS)
+            s->abs[j] = s->abs[j] + la[j];
+        if (what & FR_SQ)
+            s->sq[j] = s->sq[j] + ls[j];
+    }
+}
+
+static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
+                     fr_lanes *s)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float v = x[i], g;
+        if ((flags & FR_ABS) && (flags & FR_SQ))
+            g = sgn32(v, a) + b * v;
+        else if (flags & FR_ABS)
+            g = sgn32(v, a);
+        else
+            g = b * v;
+        out[i] = (flags & FR_ACC) ? out[i] + g : g;
+    }
+    (void)s;
+}
+
+static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
+                     fr_lanes *s)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double v = x[i], g;
+        if ((flags & FR_ABS) && (flags & FR_SQ))
+            g = sgn64(v, a) + b * v;
+        else if (flags & FR_ABS)
+            g = sgn64(v, a);
+        else
+            g = b * v;
+        out[i] = (flags & FR_ACC) ? out[i] + g : g;
+    }
+    (void)s;
+}
+
+/* The fused value + gradient: read x once; the sums are the canonical ones.
+   The sums are taken before out is written, so out == x is safe. */
+static void grad_value_f32(const float *x, float *out, size_t n, float a, float b, int flags,
+                           fr_lanes *s)
+{
+    if (flags & FR_VALUE)
+        sum_f32(x, n, flags & (FR_ABS | FR_SQ), s);
+    grad_f32(x, out, n, a, b, flags, s);
+}
+
+static void grad_value_f64(const double *x, double *out, size_t n, double a, double b, int flags,
+                           fr_lanes *s)
+{
+    if (flags & FR_VALUE)
+        sum_f64(x, n, flags & (FR_ABS | FR_SQ), s);
+    grad_f64(x, out, n, a, b, flags, s);
+}
+
+static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        if (flags & FR_ABS)
+            v = copysignf(pos32(fabsf(v) - t), v);
+        if (flags & FR_SQ)
+            v = v / d;
+        out[i] = v;
+    }
+}
+
+static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double v = x[i];
+        if (flags & FR_ABS)
+            v = copysign(pos64(fabs(v) - t), v);
+        if (flags & FR_SQ)
+            v = v / d;
+        out[i] = v;
+    }
+}
+
+static void f16_to_f32(const uint16_t *src, float *dst, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        dst[i] = fr_h2f(src[i]);
+}
+
+static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        dst[i] = fr_f2h(src[i]);
+}
+
+const struct fr_kernels fr_kernels_avx2 = {
+    "avx2",       sum_f32,  sum_f64,  grad_value_f32, grad_value_f64,
+    prox_f32,       prox_f64, f16_to_f32, f32_to_f16,
+};
+#endif

@@ -1,0 +1,157 @@
+/*
+ * fr_internal.h - what the per-ISA kernel files and the driver share.
+ *
+ * THE CANONICAL ALGORITHM (every ISA reproduces it bit for bit)
+ *
+ * The driver hands the kernels the elements in "K order" (memory order:
+ * axes sorted by decreasing |stride|, negative strides flipped, contiguous
+ * axes merged), cut into blocks of FR_BLOCK elements; only the last block
+ * may be shorter. Element i of the sequence belongs to logical lane
+ * i % LANES, where LANES is FR_LANES32 for float16/float32 and FR_LANES64
+ * for float64. Because FR_BLOCK is a multiple of both, a block always starts
+ * at lane 0.
+ *
+ *   block:      L[j] = +0 (element type; float32 for float16 input)
+ *               for i in block: L[i % LANES] = L[i % LANES] + v(x_i)
+ *               with v = |x| or x*x, the product rounded to the element
+ *               type (never fused into an FMA)
+ *   flush:      S[j] = S[j] + (double)L[j]          (done by the kernel)
+ *   superblock: every FR_SUPER blocks the driver does T[j] = T[j] + S[j]
+ *               and clears S, so a future split over threads at superblock
+ *               boundaries gives the same bits
+ *   result:     fold halves: for h = LANES/2 ... 1: T[j] = T[j] + T[j + h]
+ *
+ * Short float32 blocks flushed into float64 keep the relative error near
+ * 1e-10 at any length at full float32 speed; float64 input gets the same
+ * two-level structure. Padding a partial vector with +0 is exact: lanes only
+ * ever hold +0, positive values, +inf or NaN.
+ *
+ * Kernels must be compiled without FP contraction (-ffp-contract=off, or a
+ * compiler that does not contract) and must not use FMA for any product
+ * that is rounded on its own above.
+ */
+#ifndef FR_INTERNAL_H
+#define FR_INTERNAL_H
+
+#include "fastreg.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FR_LANES32 64 /* logical float32 lanes: 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
+#define FR_LANES64 32 /* logical float64 lanes */
+#define FR_BLOCK 2048 /* elements per block: 32 per float32 lane, 64 per float64 lane */
+#define FR_SUPER 64   /* blocks per superblock */
+
+/* Per-lane float64 partial sums a kernel flushes a block into. */
+typedef struct fr_lanes {
+    double abs[FR_LANES32];
+    double sq[FR_LANES32];
+} fr_lanes;
+
+/*
+ * One table per instruction set. All functions work on contiguous data with
+ * n <= FR_BLOCK elements whose first element is at a block boundary of the
+ * sequence (lane 0). `what` / `flags` use FR_ABS, FR_SQ, FR_ACC, FR_VALUE.
+ */
+struct fr_kernels {
+    const char *name;
+    /* Add one block's lane sums into s (only the arrays named in what). */
+    void (*sum_f32)(const float *x, size_t n, int what, fr_lanes *s);
+    void (*sum_f64)(const double *x, size_t n, int what, fr_lanes *s);
+    /* out[i] = [out[i] +] (a*sign(x[i]) + b*x[i]), the terms in flags; out may be x.
+       With FR_VALUE, also flush the lane sums of the terms that are on into s. */
+    void (*grad_f32)(const float *x, float *out, size_t n, float a, float b, int flags,
+                     fr_lanes *s);
+    void (*grad_f64)(const double *x, double *out, size_t n, double a, double b, int flags,
+                     fr_lanes *s);
+    /* out[i] = copysign(max(|x[i]| - t, 0), x[i]) if FR_ABS, then / d if FR_SQ
+       (max propagates NaN); out may be x. */
+    void (*prox_f32)(const float *x, float *out, size_t n, float t, float d, int flags);
+    void (*prox_f64)(const double *x, double *out, size_t n, double t, double d, int flags);
+    /* Exact float16 -> float32, and float32 -> float16 rounding to nearest even
+       (overflow to inf, NaN kept quiet, subnormals kept). */
+    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
+};
+
+extern const struct fr_kernels fr_kernels_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+#define FR_ARCH_X86_64 1
+extern const struct fr_kernels fr_kernels_sse2;
+extern const struct fr_kernels fr_kernels_avx2;
+extern const struct fr_kernels fr_kernels_avx512;
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define FR_ARCH_ARM64 1
+extern const struct fr_kernels fr_kernels_neon;
+#endif
+
+/* The active table (set by fr_init / fr_isa_set; read once per call). */
+const struct fr_kernels *fr_active(void);
+
+/* Portable scalar float16 conversions, shared reference for every ISA. */
+static inline float fr_h2f(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu;
+    uint32_t man = h & 0x3ffu;
+    uint32_t bits;
+    union {
+        uint32_t u;
+        float f;
+    } r;
+    if (exp == 0x1f) { /* inf / NaN: keep the payload, make NaN quiet */
+        bits = sign | 0x7f800000u | (man << 13) | (man ? 0x00400000u : 0u);
+    } else if (exp != 0) { /* normal */
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    } else if (man == 0) { /* +-0 */
+        bits = sign;
+    } else { /* subnormal: renormalise */
+        uint32_t e = 113u;
+        while (!(man & 0x400u)) {
+            man <<= 1;
+            e--;
+        }
+        bits = sign | (e << 23) | ((man & 0x3ffu) << 13);
+    }
+    r.u = bits;
+    return r.f;
+}
+
+static inline uint16_t fr_f2h(float f)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    uint32_t sign, exp, man;
+    v.f = f;
+    sign = (v.u >> 16) & 0x8000u;
+    exp = (v.u >> 23) & 0xffu;
+    man = v.u & 0x7fffffu;
+    if (exp == 0xff) /* inf / NaN (quiet, top payload bits kept) */
+        return (uint16_t)(sign | 0x7c00u | (man ? (0x200u | (man >> 13)) : 0u));
+    if (exp > 142) /* >= 2^16: overflow */
+        return (uint16_t)(sign | 0x7c00u);
+    if (exp >= 113) { /* normal half: round 23 -> 10 mantissa bits, ties to even */
+        uint32_t h = ((exp - 112u) << 10) | (man >> 13);
+        uint32_t rest = man & 0x1fffu;
+        if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
+            h++; /* may carry into the exponent, up to inf: both correct */
+        return (uint16_t)(sign | h);
+    }
+    if (exp >= 102) { /* subnormal half: shift the implicit-1 mantissa */
+        uint32_t m = man | 0x800000u;
+        uint32_t shift = 126u - exp; /* 14 .. 24 */
+        uint32_t h = m >> shift;
+        uint32_t rest = m & ((1u << shift) - 1u);
+        uint32_t half = 1u << (shift - 1u);
+        if (rest > half || (rest == half && (h & 1u)))
+            h++;
+        return (uint16_t)(sign | h);
+    }
+    return (uint16_t)sign; /* below half the smallest subnormal: +-0 */
+}
+
+#endif /* FR_INTERNAL_H */

@@ -1,0 +1,45 @@
+# C declarations of csrc/fastreg.h, in one place.
+from libc.stdint cimport uint16_t
+from numpy cimport npy_intp
+
+
+cdef extern from "fastreg.h" nogil:
+    enum:
+        FR_F16
+        FR_F32
+        FR_F64
+        FR_ABS
+        FR_SQ
+        FR_ACC
+        FR_VALUE
+        FR_OK
+        FR_EDTYPE
+        FR_EARG
+        FR_ISA_COUNT
+
+    int fr_reduce(const void *data, int ndim, const npy_intp *shape,
+                  const npy_intp *strides, int dtype, int what,
+                  double *sum_abs, double *sum_sq)
+    int fr_grad(const void *x, void *out, int ndim, const npy_intp *shape,
+                const npy_intp *xstrides, const npy_intp *ostrides, int dtype,
+                double a, double b, int flags, double *sum_abs, double *sum_sq)
+    int fr_prox(const void *x, void *out, int ndim, const npy_intp *shape,
+                const npy_intp *xstrides, const npy_intp *ostrides, int dtype,
+                double t, double d, int flags)
+    void fr_extent(const void *data, int ndim, const npy_intp *shape,
+                   const npy_intp *strides, size_t item, const char **lo,
+                   const char **hi)
+    int fr_self_overlap(int ndim, const npy_intp *shape, const npy_intp *strides,
+                        size_t item)
+    double fr_scale_to_dtype(int dtype, double sum, double factor)
+    double fr_add_in_dtype(int dtype, double a, double b)
+    uint16_t fr_f64_to_f16(double v)
+    double fr_f16_to_f64(uint16_t h)
+
+    int fr_init(const char *cap)
+    const char *fr_isa_name(int isa)
+    int fr_isa_from_name(const char *name)
+    unsigned fr_isa_detected()
+    unsigned fr_isa_compiled()
+    int fr_isa_active()
+    int fr_isa_set(int isa)
