@@ -220,8 +220,9 @@ def exact_equal(got: Any, want: Any) -> bool:
     if isinstance(want, dict):
         return (
             isinstance(got, dict)
-            and list(got) == list(want) or (isinstance(got, dict) and set(got) == set(want))
-        ) and all(exact_equal(got[k], want[k]) for k in want)
+            and set(got) == set(want)
+            and all(exact_equal(got[k], want[k]) for k in want)
+        )
     if isinstance(want, list):
         return isinstance(got, (list, tuple)) and len(got) == len(want) and all(
             exact_equal(a, b) for a, b in zip(got, want)
