@@ -25,15 +25,15 @@ extern "C" {
 enum { FR_F16 = 1, FR_F32 = 2, FR_F64 = 3 };
 
 /* Flags shared by the entry points. */
-#define FR_ABS 1   /* the |x| / l1 / soft-threshold term is on            */
-#define FR_SQ 2    /* the x^2 / l2 / 1/(1+t2) term is on                  */
-#define FR_ACC 4   /* fr_grad: add the gradient into out instead of store */
+#define FR_ABS   1 /* the |x| / l1 / soft-threshold term is on            */
+#define FR_SQ    2 /* the x^2 / l2 / 1/(1+t2) term is on                  */
+#define FR_ACC   4 /* fr_grad: add the gradient into out instead of store */
 #define FR_VALUE 8 /* fr_grad: also return the sums of the terms that are on */
 
 /* Return codes. */
-#define FR_OK 0
+#define FR_OK     0
 #define FR_EDTYPE -1 /* unsupported element type */
-#define FR_EARG -2   /* bad argument (ndim < 0, negative dimension) */
+#define FR_EARG   -2 /* bad argument (ndim < 0, negative dimension) */
 
 /** @brief Sum |x| (FR_ABS) and/or x^2 (FR_SQ) over all elements, in double. */
 int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,

@@ -187,14 +187,29 @@ static size_t item_of(int dtype)
     return dtype == FR_F64 ? 8 : dtype == FR_F32 ? 4 : dtype == FR_F16 ? 2 : 0;
 }
 
-static void lanes_fold_super(fr_lanes *t, fr_lanes *s)
+/* Zero the lane arrays a reduction uses (only those: this is per call). */
+static void lanes_clear(fr_lanes *l, int what, int lanes)
+{
+    if (what & FR_ABS)
+        memset(l->abs, 0, (size_t)lanes * sizeof(double));
+    if (what & FR_SQ)
+        memset(l->sq, 0, (size_t)lanes * sizeof(double));
+}
+
+/* End of a superblock: T += S, then S = 0. */
+static void lanes_fold_super(fr_lanes *t, fr_lanes *s, int what, int lanes)
 {
     int j;
-    for (j = 0; j < FR_LANES32; j++) {
-        t->abs[j] = t->abs[j] + s->abs[j];
-        t->sq[j] = t->sq[j] + s->sq[j];
-        s->abs[j] = s->sq[j] = 0.0;
-    }
+    if (what & FR_ABS)
+        for (j = 0; j < lanes; j++) {
+            t->abs[j] = t->abs[j] + s->abs[j];
+            s->abs[j] = 0.0;
+        }
+    if (what & FR_SQ)
+        for (j = 0; j < lanes; j++) {
+            t->sq[j] = t->sq[j] + s->sq[j];
+            s->sq[j] = 0.0;
+        }
 }
 
 /* Fold halves: for h = lanes/2 ... 1: v[j] += v[j + h]. */
@@ -228,14 +243,18 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         float f[FR_BLOCK];
     } conv;
     ptrdiff_t left;
-    int blocks = 0;
+    int blocks = 0, single, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
     if (!item)
         return FR_EDTYPE;
     left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
     if (left < 0)
         return FR_EARG;
-    memset(&s, 0, sizeof s);
-    memset(&t, 0, sizeof t);
+    lanes_clear(&s, what, lanes);
+    /* One superblock or less: T = 0 + S = S exactly (lanes are never -0), so
+       the total need not exist. */
+    single = left <= (ptrdiff_t)FR_BLOCK * FR_SUPER;
+    if (!single)
+        lanes_clear(&t, what, lanes);
     while (left > 0) {
         ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
         const char *p = it.ptr[0];
@@ -253,13 +272,17 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         }
         iter_skip(&it, m);
         left -= m;
-        if (++blocks == FR_SUPER) {
-            lanes_fold_super(&t, &s);
+        if (++blocks == FR_SUPER && !single) {
+            lanes_fold_super(&t, &s, what, lanes);
             blocks = 0;
         }
     }
-    lanes_fold_super(&t, &s);
-    lanes_result(&t, dtype, what, sum_abs, sum_sq);
+    if (single) {
+        lanes_result(&s, dtype, what, sum_abs, sum_sq);
+    } else {
+        lanes_fold_super(&t, &s, what, lanes);
+        lanes_result(&t, dtype, what, sum_abs, sum_sq);
+    }
     return FR_OK;
 }
 
@@ -277,14 +300,17 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         float f[FR_BLOCK];
     } xf, of; /* float16 blocks in float32 */
     ptrdiff_t left;
-    int blocks = 0;
+    int blocks = 0, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    int value = !is_prox && (flags & FR_VALUE), what = flags & (FR_ABS | FR_SQ);
     if (!item)
         return FR_EDTYPE;
     left = iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
     if (left < 0)
         return FR_EARG;
-    memset(&s, 0, sizeof s);
-    memset(&t, 0, sizeof t);
+    if (!value)
+        what = 0;
+    lanes_clear(&s, what, lanes);
+    lanes_clear(&t, what, lanes);
     while (left > 0) {
         ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
         const char *xp = it.ptr[0];
@@ -325,13 +351,13 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         iter_skip(&it, m);
         left -= m;
         if (++blocks == FR_SUPER) {
-            lanes_fold_super(&t, &s);
+            lanes_fold_super(&t, &s, what, lanes);
             blocks = 0;
         }
     }
-    lanes_fold_super(&t, &s);
-    if (!is_prox && (flags & FR_VALUE))
-        lanes_result(&t, dtype, flags, sum_abs, sum_sq);
+    lanes_fold_super(&t, &s, what, lanes);
+    if (value)
+        lanes_result(&t, dtype, what, sum_abs, sum_sq);
     return FR_OK;
 }
 
@@ -386,7 +412,10 @@ uint16_t fr_f64_to_f16(double v)
     return (uint16_t)sign;
 }
 
-double fr_f16_to_f64(uint16_t h) { return (double)fr_h2f(h); }
+double fr_f16_to_f64(uint16_t h)
+{
+    return (double)fr_h2f(h);
+}
 
 double fr_scale_to_dtype(int dtype, double sum, double factor)
 {
@@ -395,8 +424,7 @@ double fr_scale_to_dtype(int dtype, double sum, double factor)
     if (dtype == FR_F32)
         return (double)((float)factor * (float)sum);
     /* float16: both rounded to half; the float product of two halves is exact */
-    return (double)fr_h2f(
-        fr_f2h(fr_h2f(fr_f64_to_f16(factor)) * fr_h2f(fr_f64_to_f16(sum))));
+    return (double)fr_h2f(fr_f2h(fr_h2f(fr_f64_to_f16(factor)) * fr_h2f(fr_f64_to_f16(sum))));
 }
 
 double fr_add_in_dtype(int dtype, double a, double b)

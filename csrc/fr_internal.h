@@ -38,10 +38,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FR_LANES32 64 /* logical float32 lanes: 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
-#define FR_LANES64 32 /* logical float64 lanes */
-#define FR_BLOCK 2048 /* elements per block: 32 per float32 lane, 64 per float64 lane */
-#define FR_SUPER 64   /* blocks per superblock */
+#define FR_LANES32 64   /* logical float32 lanes: 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
+#define FR_LANES64 32   /* logical float64 lanes */
+#define FR_BLOCK   2048 /* elements per block: 32 per float32 lane, 64 per float64 lane */
+#define FR_SUPER   64   /* blocks per superblock */
 
 /* Per-lane float64 partial sums a kernel flushes a block into. */
 typedef struct fr_lanes {

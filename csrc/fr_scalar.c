@@ -9,17 +9,35 @@
 #include <math.h>
 #include <string.h>
 
-static float abs32(float v) { return fabsf(v); }
-static double abs64(double v) { return fabs(v); }
+static float abs32(float v)
+{
+    return fabsf(v);
+}
+static double abs64(double v)
+{
+    return fabs(v);
+}
 
 /* sign(x) * a without a multiply by 0 for zeros: x > 0 -> a, x < 0 -> -a,
    +-0 -> a * x (a signed zero), NaN -> NaN. */
-static float sgn32(float x, float a) { return x > 0.0f ? a : (x < 0.0f ? -a : a * x); }
-static double sgn64(double x, double a) { return x > 0.0 ? a : (x < 0.0 ? -a : a * x); }
+static float sgn32(float x, float a)
+{
+    return x > 0.0f ? a : (x < 0.0f ? -a : a * x);
+}
+static double sgn64(double x, double a)
+{
+    return x > 0.0 ? a : (x < 0.0 ? -a : a * x);
+}
 
 /* max(m, 0) that keeps NaN. */
-static float pos32(float m) { return m > 0.0f ? m : (m != m ? m : 0.0f); }
-static double pos64(double m) { return m > 0.0 ? m : (m != m ? m : 0.0); }
+static float pos32(float m)
+{
+    return m > 0.0f ? m : (m != m ? m : 0.0f);
+}
+static double pos64(double m)
+{
+    return m > 0.0 ? m : (m != m ? m : 0.0);
+}
 
 static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
@@ -67,8 +85,7 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
-static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
-                     fr_lanes *s)
+static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
     size_t i;
     for (i = 0; i < n; i++) {
@@ -160,6 +177,6 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_scalar = {
-    "scalar",       sum_f32,  sum_f64,  grad_value_f32, grad_value_f64,
-    prox_f32,       prox_f64, f16_to_f32, f32_to_f16,
+    "scalar", sum_f32,  sum_f64,    grad_value_f32, grad_value_f64,
+    prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
