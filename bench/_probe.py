@@ -1,0 +1,119 @@
+"""Build and load bench/probe.c (the C streaming-read probe) at run time.
+
+The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
+``$XDG_CACHE_HOME/fastreg-bench``, else ``~/.cache/fastreg-bench`` (a temporary
+directory if none is writable), keyed by a hash of the source, the compiler, its
+flags and this CPU's feature flags, so ``-march=native`` builds never cross machines.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("probe.c")
+FLAG_SETS = (["-O3", "-march=native"], ["-O3"])
+
+
+class Probe:
+    """ctypes handle on the compiled probe."""
+
+    def __init__(self, lib: ctypes.CDLL, compiler: str, flags: list[str], path: Path):
+        self.lib = lib
+        self.compiler = compiler
+        self.flags = flags
+        self.path = path
+        lib.probe_read.restype = ctypes.c_uint64
+        lib.probe_read.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
+        self.vector_bytes = lib.probe_vector_bytes()
+        self.accumulators = lib.probe_accumulators()
+
+    def describe(self) -> str:
+        return (
+            f"{Path(self.compiler).name} {' '.join(self.flags)}: {self.accumulators} x "
+            f"{8 * self.vector_bytes}-bit integer accumulators, unaligned loads"
+        )
+
+    def read(self, address: int, nbytes: int, reps: int) -> int:
+        return self.lib.probe_read(address, nbytes, reps)
+
+
+def _compiler() -> list[str] | None:
+    for cand in (os.environ.get("CC"), sysconfig.get_config_var("CC"), "cc", "gcc", "clang"):
+        if not cand:
+            continue
+        argv = shlex.split(cand)
+        if argv and shutil.which(argv[0]):
+            return argv
+    return None
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() + platform.machine()
+
+
+def _cache_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("FASTREG_BENCH_CACHE"):
+        dirs.append(Path(os.environ["FASTREG_BENCH_CACHE"]))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    dirs.append(Path(base) / "fastreg-bench")
+    dirs.append(Path(tempfile.gettempdir()) / f"fastreg-bench-{os.getuid()}")
+    return dirs
+
+
+def load() -> tuple[Probe | None, str]:
+    """Return (probe, "") or (None, reason it is unavailable)."""
+    cc = _compiler()
+    if cc is None:
+        return None, "no C compiler found (set CC)"
+    src = SOURCE.read_bytes()
+    errors = []
+    for flags in FLAG_SETS:
+        key = hashlib.sha256(
+            b"\0".join([src, " ".join(cc).encode(), " ".join(flags).encode(),
+                        _cpu_flags().encode()])
+        ).hexdigest()[:16]
+        for d in _cache_dirs():
+            lib_path = d / f"probe-{key}.so"
+            if not lib_path.exists():
+                try:
+                    d.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(suffix=".so", dir=d)
+                    os.close(fd)
+                except OSError as e:
+                    errors.append(f"{d}: {e}")
+                    continue
+                cmd = [*cc, *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
+                try:
+                    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+                except (OSError, subprocess.SubprocessError) as e:
+                    res = None
+                    errors.append(f"{' '.join(cmd)}: {e}")
+                if res is None or res.returncode != 0:
+                    if res is not None:
+                        errors.append(f"{' '.join(cmd)}: {res.stderr.strip()[:300]}")
+                    Path(tmp).unlink(missing_ok=True)
+                    break  # same flags fail in any directory; try the next flag set
+                os.replace(tmp, lib_path)
+            try:
+                return Probe(ctypes.CDLL(str(lib_path)), cc[0], flags, lib_path), ""
+            except OSError as e:
+                errors.append(f"{lib_path}: {e}")
+    return None, "; ".join(errors) or "could not build the probe"
