@@ -67,7 +67,7 @@ def _from_python(x: Any) -> np.ndarray:
         a = np.asarray(x)
     except ValueError as err:
         raise ValueError(f"Regularizer input is not a rectangular array: {err}") from err
-    if a.dtype.kind not in "biuf":
+    if a.dtype.kind not in "iuf":  # bool, complex, strings, objects: refused
         raise _dtype_error(a.dtype)
     return a.astype(backend.floatx())
 
@@ -132,6 +132,40 @@ def call_slow(pen: Any, x: Any) -> Any:
     return pen(a)
 
 
+def elementwise_slow(
+    pen: Any, x: np.ndarray, out: Any, flags: int, prox: bool, t: float, d: float
+) -> Any:
+    """gradient / value_and_gradient / prox for bfloat16 x.
+
+    Computed by the float32 kernels on an exact float32 copy and rounded once
+    to bfloat16 (accumulation included), as the kernels do for float16.
+    """
+    from fastreg import _core
+
+    accumulate = bool(flags & 4)
+    if out is None:
+        if accumulate:
+            raise ValueError("accumulate=True needs an out= array to add into")
+    else:
+        _core._check_out(x, out)
+    wide = x.astype(np.float32)
+    if prox:
+        res = pen._prox(wide, t, d)
+    elif accumulate:
+        wide_out = out.astype(np.float32)
+        pen.value_and_gradient(wide, out=wide_out, accumulate=True)
+        res = wide_out
+    else:
+        res = pen.gradient(wide)
+    if out is None:
+        out = res.astype(x.dtype)
+    else:
+        np.copyto(out, res.astype(x.dtype))
+    if flags & 8:  # the value too
+        return _bfloat16_value(pen, x), out
+    return out
+
+
 def bad_out(x: np.ndarray, out: Any) -> None:
     """Raise the error that says why ``out`` cannot take the result for x."""
     if not isinstance(out, np.ndarray):
@@ -163,6 +197,5 @@ def simd_unknown(name: str) -> str:
 def simd_unavailable(name: str, info: dict) -> str:
     usable = [n for n in info["detected"] if n in info["compiled"]]
     return (
-        f"SIMD level {name!r} is not available here: this CPU and build can run "
-        f"{', '.join(usable)}"
+        f"SIMD level {name!r} is not available here: this CPU and build can run {', '.join(usable)}"
     )

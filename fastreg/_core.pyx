@@ -138,6 +138,15 @@ cdef class Penalty:
         return v
 
     def __call__(self, x):
+        """The penalty of ``x``: a 0-d NumPy value of ``x``'s float dtype.
+
+        The sums are accumulated in higher precision and rounded once to the
+        dtype, then multiplied by ``dtype(factor)`` (Keras's rounding). A
+        native-order float16/32/64 ndarray goes straight to the kernels;
+        anything else goes through ``fastreg._convert`` (lists and numbers
+        with ``floatx()``, bfloat16, ``__array__``/``__dlpack__`` objects) or
+        raises TypeError naming its dtype.
+        """
         cdef cnp.ndarray arr
         cdef double sa = 0.0, ss = 0.0
         cdef int code
@@ -160,21 +169,21 @@ cdef class Penalty:
         cdef const char *xhi
         cdef const char *olo
         cdef const char *ohi
-        xa = _array(x)
+        if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+            xa = <cnp.ndarray>x
+        else:
+            conv = _convert.as_float_array(x)
+            if not _code(<cnp.ndarray>conv):
+                # bfloat16 (or anything else the kernels cannot read directly)
+                return _convert.elementwise_slow(self, conv, out, flags, prox, t, d)
+            xa = <cnp.ndarray>conv
         code = _code(xa)
         if out is None:
             if flags & c.FR_ACC:
                 raise ValueError("accumulate=True needs an out= array to add into")
             oa = PyArray_NewLikeArray(xa, cnp.NPY_KEEPORDER, NULL, 0)
         else:
-            if (type(out) is not cnp.ndarray or _code(<cnp.ndarray>out) != code
-                    or cnp.PyArray_TYPE(<cnp.ndarray>out) != cnp.PyArray_TYPE(xa)
-                    or not cnp.PyArray_SAMESHAPE(<cnp.ndarray>out, xa)
-                    or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
-                    or c.fr_self_overlap(cnp.PyArray_NDIM(<cnp.ndarray>out),
-                                         cnp.PyArray_DIMS(<cnp.ndarray>out),
-                                         cnp.PyArray_STRIDES(<cnp.ndarray>out),
-                                         cnp.PyArray_ITEMSIZE(<cnp.ndarray>out))):
+            if not _out_ok(xa, out):
                 _convert.bad_out(xa, out)
             oa = <cnp.ndarray>out
             c.fr_extent(cnp.PyArray_DATA(xa), cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa),
@@ -225,11 +234,48 @@ cdef class Penalty:
         return self._a, self._b, self._terms, self._l1l2
 
     def gradient(self, x, out=None):
-        """d penalty / dx, in x's dtype (see the class docstring)."""
+        """The gradient of the penalty with respect to ``x``.
+
+        L1: ``l1*sign(x)`` (sign(0) = 0, NaN stays NaN); L2: ``2*l2*x``;
+        L1L2: the sum of the terms whose factor is non-zero. Computed in
+        ``x``'s dtype (float16 and bfloat16 in float32, rounded once).
+
+        Args:
+            x: The weights (same input rules as calling the regularizer).
+            out: Optional array to write into: same shape and dtype as the
+                result, writeable; it may be ``x`` itself.
+
+        Returns:
+            The gradient array (``out`` when given).
+
+        Raises:
+            TypeError: for non-float input, or an ``out`` of another type or dtype.
+            ValueError: for an ``out`` of another shape, read-only, or with
+                elements that share memory.
+        """
         return self._elementwise(x, out, self._terms, False, self._a, 2.0 * self._b)
 
     def value_and_gradient(self, x, out=None, accumulate=False):
-        """(penalty, gradient) in one pass; accumulate=True adds into out."""
+        """The penalty and its gradient in one pass over memory.
+
+        The value is exactly ``self(x)``; the gradient is as
+        :meth:`gradient`'s.
+
+        Args:
+            x: The weights (same input rules as calling the regularizer).
+            out: Optional array for the gradient (see :meth:`gradient`).
+            accumulate: Add the gradient into ``out`` (``out += grad``, the
+                usual ``grads += reg'(w)``) instead of overwriting it; needs
+                ``out``.
+
+        Returns:
+            ``(value, gradient)``: a 0-d value of the input's dtype and the
+            gradient array (``out`` when given).
+
+        Raises:
+            TypeError, ValueError: as :meth:`gradient`; ValueError also when
+                ``accumulate`` is true and ``out`` is None.
+        """
         cdef int flags = self._terms | c.FR_VALUE
         if accumulate:
             flags |= c.FR_ACC
@@ -238,6 +284,26 @@ cdef class Penalty:
     def _prox(self, x, double t, double d, out=None):
         """Soft-threshold by t (if the l1 term is on), then divide by d."""
         return self._elementwise(x, out, self._terms, True, t, d)
+
+
+cdef bint _out_ok(cnp.ndarray xa, object out):
+    """out can take a result shaped and typed like xa (native xa)."""
+    cdef cnp.ndarray oa
+    if not isinstance(out, cnp.ndarray):
+        return False
+    oa = <cnp.ndarray>out
+    return (cnp.PyArray_TYPE(oa) == cnp.PyArray_TYPE(xa)
+            and cnp.PyArray_ISNOTSWAPPED(oa)
+            and cnp.PyArray_SAMESHAPE(oa, xa)
+            and cnp.PyArray_ISWRITEABLE(oa)
+            and not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
+                                      cnp.PyArray_STRIDES(oa), cnp.PyArray_ITEMSIZE(oa)))
+
+
+def _check_out(cnp.ndarray x, out):
+    """Raise the documented error unless out can take a result like x."""
+    if not _out_ok(x, out):
+        _convert.bad_out(x, out)
 
 
 cdef bint _same_layout(cnp.ndarray a, cnp.ndarray b) noexcept:
