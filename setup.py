@@ -41,6 +41,8 @@ ext = Extension(
     sources=["fastreg/_core.pyx"],
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+    # relink when the C library changes (build_ext does not look at it otherwise)
+    depends=CSRC + sorted(os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h")),
     extra_link_args=os.environ.get("FASTREG_LDFLAGS", "").split(),
 )
 

@@ -12,6 +12,7 @@
  */
 #include "fr_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #define FR_MAXDIM 64 /* NumPy 2's NPY_MAXDIMS; NumPy 1 allows 32 */
@@ -231,6 +232,59 @@ static void lanes_result(fr_lanes *t, int dtype, int what, double *sa, double *s
         *ss = (what & FR_SQ) ? lanes_fold(t->sq, lanes) : 0.0;
 }
 
+/*
+ * Tiny C-contiguous inputs (at most one element per lane). In the canonical
+ * algorithm every lane then holds +0 or one value, and folding +0 lanes is
+ * exact, so the result is the fold over the smallest power of two >= n of
+ * the per-element values converted to double: the same bits, without the
+ * lane state of a full block. Returns 0 if the input does not qualify.
+ */
+static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
+                       int dtype, int what, double *sa, double *ss)
+{
+    double ta[FR_LANES32], ts[FR_LANES32];
+    ptrdiff_t n = 1, expect = (ptrdiff_t)item_of(dtype);
+    int i, p, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    for (i = ndim - 1; i >= 0; i--) {
+        if (shape[i] < 0 || (shape[i] != 1 && strides[i] != expect))
+            return 0;
+        expect *= shape[i];
+        n *= shape[i];
+    }
+    if (n > lanes || n == 0)
+        return 0;
+    for (p = 1; p < n; p *= 2)
+        ;
+    if (dtype == FR_F64) {
+        const double *x = (const double *)data;
+        for (i = 0; i < n; i++) {
+            ta[i] = fabs(x[i]);
+            ts[i] = x[i] * x[i];
+        }
+    } else if (dtype == FR_F32) {
+        const float *x = (const float *)data;
+        for (i = 0; i < n; i++) {
+            float q = x[i] * x[i]; /* rounded to float32, as in the lanes */
+            ta[i] = (double)fabsf(x[i]);
+            ts[i] = (double)q;
+        }
+    } else {
+        const uint16_t *x = (const uint16_t *)data;
+        for (i = 0; i < n; i++) {
+            float v = fr_h2f(x[i]), q = v * v;
+            ta[i] = (double)fabsf(v);
+            ts[i] = (double)q;
+        }
+    }
+    for (i = (int)n; i < p; i++)
+        ta[i] = ts[i] = 0.0;
+    if (sa)
+        *sa = (what & FR_ABS) ? lanes_fold(ta, p) : 0.0;
+    if (ss)
+        *ss = (what & FR_SQ) ? lanes_fold(ts, p) : 0.0;
+    return 1;
+}
+
 int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
               int dtype, int what, double *sum_abs, double *sum_sq)
 {
@@ -246,6 +300,9 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
     int blocks = 0, single, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
     if (!item)
         return FR_EDTYPE;
+    if (ndim >= 0 && ndim <= FR_MAXDIM &&
+        reduce_tiny(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq))
+        return FR_OK;
     left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
     if (left < 0)
         return FR_EARG;
