@@ -1,161 +1,631 @@
-/* PLACEHOLDER: the scalar code under the avx2 name until its SIMD kernel lands. */
+/*
+ * fr_avx2.c - AVX2 kernels (x86-64-v3 machines: Haswell and later, Zen).
+ *
+ * Reproduces the canonical algorithm of fr_internal.h bit for bit:
+ *   - float32: the 64 logical lanes are 8 ymm registers of 8 floats; element
+ *     i of a block goes to register (i % 64) / 8, position i % 8.
+ *   - float64: the 32 logical lanes are 8 ymm registers of 4 doubles.
+ * Eight independent accumulators per sum also cover the 3-cycle latency of
+ * vaddps on the 2 add ports. With both sums on, 16 accumulators would take
+ * every ymm register, so a block is then read in two passes over the lanes
+ * 0-31 and 32-63 (float64: 0-15 and 16-31) with 4 + 4 accumulators each;
+ * the two passes read disjoint halves of each 256-byte group, so memory is
+ * still read once.
+ *
+ * Tails: the last partial group of a block is run with whole vectors, then
+ * one vmaskmovps load; masked-off lanes load +0, and adding +0 to a lane is
+ * exact (lanes only hold +0, positive values, inf or NaN). vmaskmovps
+ * stores are microcoded on AMD (~18 cycles each on Zen 3), so a partial
+ * result vector is stored in 4/2/1-element pieces. Nothing past n is read
+ * or written. A sum with one term over a misaligned x uses aligned loads
+ * and rotated lanes instead (see "aligned loads for a misaligned x").
+ *
+ * No FMA: every product is rounded on its own (mul, then add). The target
+ * below deliberately leaves out "fma", so the compiler cannot contract a
+ * mul+add pair even without -ffp-contract=off. (Detection still asks for FMA
+ * with AVX2: the x86-64-v3 bundle; see fr_dispatch.c.) F16C gives the exact
+ * float16 <-> float32 conversions with round-to-nearest-even.
+ */
 #include "fr_internal.h"
+
 #ifdef FR_ARCH_X86_64
-#include <math.h>
+/* Intrinsics headers come before any target region (simdjson's rule). */
+#include <immintrin.h>
 #include <string.h>
 
-static float abs32(float v) { return fabsf(v); }
-static double abs64(double v) { return fabs(v); }
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_TARGET __attribute__((target("avx2,f16c")))
+#define FR_INLINE static inline __attribute__((always_inline))
+#else /* MSVC: intrinsics need no flag */
+#define FR_TARGET
+#define FR_INLINE static __forceinline
+#endif
+/* Loops over the registers of a group must be unrolled completely, or the
+   accumulator arrays end up in memory. */
+#if defined(__clang__)
+#define FR_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define FR_UNROLL _Pragma("GCC unroll 16")
+#else
+#define FR_UNROLL
+#endif
 
-/* sign(x) * a without a multiply by 0 for zeros: x > 0 -> a, x < 0 -> -a,
-   +-0 -> a * x (a signed zero), NaN -> NaN. */
-static float sgn32(float x, float a) { return x > 0.0f ? a : (x < 0.0f ? -a : a * x); }
-static double sgn64(double x, double a) { return x > 0.0 ? a : (x < 0.0 ? -a : a * x); }
+#define G32  FR_LANES32 /* float32 elements per group: 8 registers */
+#define G64  FR_LANES64 /* float64 elements per group: 8 registers */
+#define NREG 8          /* registers per group */
 
-/* max(m, 0) that keeps NaN. */
-static float pos32(float m) { return m > 0.0f ? m : (m != m ? m : 0.0f); }
-static double pos64(double m) { return m > 0.0 ? m : (m != m ? m : 0.0); }
+/* ---- element operations --------------------------------------------- */
 
-static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
+FR_INLINE FR_TARGET __m256 abs_ps(__m256 v)
 {
-    float la[FR_LANES32], ls[FR_LANES32];
-    size_t i;
-    int j;
-    for (j = 0; j < FR_LANES32; j++)
-        la[j] = ls[j] = 0.0f;
-    for (i = 0; i < n; i++) {
-        float v = x[i];
-        j = (int)(i % FR_LANES32);
-        if (what & FR_ABS)
-            la[j] = la[j] + abs32(v);
-        if (what & FR_SQ)
-            ls[j] = ls[j] + v * v;
+    return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
+}
+
+FR_INLINE FR_TARGET __m256d abs_pd(__m256d v)
+{
+    return _mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL)));
+}
+
+FR_INLINE FR_TARGET __m256 sign_ps(void)
+{
+    return _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+}
+
+FR_INLINE FR_TARGET __m256d sign_pd(void)
+{
+    return _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ULL));
+}
+
+/*
+ * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
+ * a*v. For ordered non-zero v that is a with v's sign bit xor-ed in (-a is a
+ * sign flip in C too); NEQ_OQ (ordered and not equal to 0) picks it, and
+ * every other v gets the product a*v.
+ */
+FR_INLINE FR_TARGET __m256 sgn_ps(__m256 v, __m256 va)
+{
+    __m256 flip = _mm256_xor_ps(va, _mm256_and_ps(v, sign_ps()));
+    __m256 nz = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ);
+    return _mm256_blendv_ps(_mm256_mul_ps(va, v), flip, nz);
+}
+
+FR_INLINE FR_TARGET __m256d sgn_pd(__m256d v, __m256d va)
+{
+    __m256d flip = _mm256_xor_pd(va, _mm256_and_pd(v, sign_pd()));
+    __m256d nz = _mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_NEQ_OQ);
+    return _mm256_blendv_pd(_mm256_mul_pd(va, v), flip, nz);
+}
+
+/* The gradient terms of fr_scalar.c: both, l1 only, else l2 only. */
+FR_INLINE FR_TARGET __m256 grad_ps(__m256 v, __m256 va, __m256 vb, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return _mm256_add_ps(sgn_ps(v, va), _mm256_mul_ps(vb, v));
+    if (flags & FR_ABS)
+        return sgn_ps(v, va);
+    return _mm256_mul_ps(vb, v);
+}
+
+FR_INLINE FR_TARGET __m256d grad_pd(__m256d v, __m256d va, __m256d vb, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return _mm256_add_pd(sgn_pd(v, va), _mm256_mul_pd(vb, v));
+    if (flags & FR_ABS)
+        return sgn_pd(v, va);
+    return _mm256_mul_pd(vb, v);
+}
+
+/*
+ * copysign(max(|v| - t, 0), v) [/ d]. vmaxps returns its second operand
+ * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
+ * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
+ * overwrites anyway. Division, not a reciprocal.
+ */
+FR_INLINE FR_TARGET __m256 prox_ps(__m256 v, __m256 vt, __m256 vd, int flags)
+{
+    if (flags & FR_ABS) {
+        __m256 m = _mm256_max_ps(_mm256_setzero_ps(), _mm256_sub_ps(abs_ps(v), vt));
+        v = _mm256_or_ps(_mm256_andnot_ps(sign_ps(), m), _mm256_and_ps(sign_ps(), v));
     }
-    for (j = 0; j < FR_LANES32; j++) {
-        if (what & FR_ABS)
-            s->abs[j] = s->abs[j] + (double)la[j];
-        if (what & FR_SQ)
-            s->sq[j] = s->sq[j] + (double)ls[j];
+    if (flags & FR_SQ)
+        v = _mm256_div_ps(v, vd);
+    return v;
+}
+
+FR_INLINE FR_TARGET __m256d prox_pd(__m256d v, __m256d vt, __m256d vd, int flags)
+{
+    if (flags & FR_ABS) {
+        __m256d m = _mm256_max_pd(_mm256_setzero_pd(), _mm256_sub_pd(abs_pd(v), vt));
+        v = _mm256_or_pd(_mm256_andnot_pd(sign_pd(), m), _mm256_and_pd(sign_pd(), v));
+    }
+    if (flags & FR_SQ)
+        v = _mm256_div_pd(v, vd);
+    return v;
+}
+
+/* S[j..j+7] += (double)L[j..j+7]: the block flush of fr_internal.h. */
+FR_INLINE FR_TARGET void flush_ps(double *dst, __m256 acc)
+{
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(acc));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1));
+    _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), lo));
+    _mm256_storeu_pd(dst + 4, _mm256_add_pd(_mm256_loadu_pd(dst + 4), hi));
+}
+
+FR_INLINE FR_TARGET void flush_pd(double *dst, __m256d acc)
+{
+    _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), acc));
+}
+
+/* ---- partial vectors -------------------------------------------------- */
+
+/* The first r (1 .. 7) floats at p, the rest +0; masked-off elements are
+   neither read nor able to fault. */
+FR_INLINE FR_TARGET __m256 load_part_ps(const float *p, size_t r)
+{
+    __m256i m =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_ps(p, m);
+}
+
+FR_INLINE FR_TARGET __m256d load_part_pd(const double *p, size_t r)
+{
+    __m256i m =
+        _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)r), _mm256_setr_epi64x(0, 1, 2, 3));
+    return _mm256_maskload_pd(p, m);
+}
+
+/* Store the first r (1 .. 7) floats of v. */
+FR_INLINE FR_TARGET void store_part_ps(float *o, __m256 v, size_t r)
+{
+    __m128 h = _mm256_castps256_ps128(v);
+    if (r & 4) {
+        _mm_storeu_ps(o, h);
+        h = _mm256_extractf128_ps(v, 1);
+        o += 4;
+    }
+    if (r & 2) {
+        _mm_storel_pi((__m64 *)o, h);
+        h = _mm_movehl_ps(h, h);
+        o += 2;
+    }
+    if (r & 1)
+        _mm_store_ss(o, h);
+}
+
+/* Store the first r (1 .. 3) doubles of v. */
+FR_INLINE FR_TARGET void store_part_pd(double *o, __m256d v, size_t r)
+{
+    __m128d h = _mm256_castpd256_pd128(v);
+    if (r & 2) {
+        _mm_storeu_pd(o, h);
+        h = _mm256_extractf128_pd(v, 1);
+        o += 2;
+    }
+    if (r & 1)
+        _mm_store_sd(o, h);
+}
+
+/* ---- one pass over a block: sums and/or gradient ---------------------- */
+
+/*
+ * One pass over a block of n elements for the registers f .. f+c-1 of each
+ * group of G elements (W per register): the full groups, then the partial
+ * group. `sums` names the lane sums to take (flushed into s at the end);
+ * with `grad` the gradient (flags as fr_grad) is written to out, each vector
+ * of x summed before its result is stored, so out may be x. f, c, sums,
+ * grad and flags are compile-time constants at every use, so the
+ * accumulators stay in registers and no flag is tested in the loop.
+ */
+#define FR_PASS(VT, W, G, ZERO, LOAD, LOAD_PART, STORE, STORE_PART, ADD, MUL, ABS, GRAD, FLUSH)    \
+    do {                                                                                           \
+        VT acc_a[NREG], acc_s[NREG], mem_a[NREG], mem_s[NREG];                                     \
+        size_t groups = n / (G), r = n % (G), g;                                                   \
+        int k;                                                                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < c; k++)                                                                    \
+            acc_a[k] = acc_s[k] = ZERO;                                                            \
+        for (g = 0; g < groups; g++) {                                                             \
+            size_t base = g * (G) + (W) * (size_t)f;                                               \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < c; k++) {                                                              \
+                VT v = LOAD(x + base + (W)*k);                                                     \
+                if (sums & FR_ABS)                                                                 \
+                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
+                if (sums & FR_SQ)                                                                  \
+                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
+                if (grad) {                                                                        \
+                    VT gv = GRAD(v, va, vb, flags);                                                \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD(out + base + (W)*k), gv);                                    \
+                    STORE(out + base + (W)*k, gv);                                                 \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        /* The partial group runs once per block: a plain loop over copies of                      \
+           the accumulators in memory keeps the code small. */                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < c; k++) {                                                                  \
+            mem_a[k] = acc_a[k];                                                                   \
+            mem_s[k] = acc_s[k];                                                                   \
+        }                                                                                          \
+        for (k = 0; k < c && (W) * (size_t)(f + k) < r; k++) {                                     \
+            size_t i = groups * (G) + (W) * (size_t)(f + k);                                       \
+            size_t lk = r - (W) * (size_t)(f + k); /* elements left, >= 1 */                       \
+            VT v = lk >= (W) ? LOAD(x + i) : LOAD_PART(x + i, lk);                                 \
+            if (sums & FR_ABS)                                                                     \
+                mem_a[k] = ADD(mem_a[k], ABS(v));                                                  \
+            if (sums & FR_SQ)                                                                      \
+                mem_s[k] = ADD(mem_s[k], MUL(v, v));                                               \
+            if (grad) {                                                                            \
+                VT gv = GRAD(v, va, vb, flags);                                                    \
+                if (lk >= (W)) {                                                                   \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD(out + i), gv);                                               \
+                    STORE(out + i, gv);                                                            \
+                } else {                                                                           \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD_PART(out + i, lk), gv);                                      \
+                    STORE_PART(out + i, gv, lk);                                                   \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (k = 0; k < c; k++) {                                                                  \
+            if (sums & FR_ABS)                                                                     \
+                FLUSH(s->abs + (W) * (size_t)(f + k), mem_a[k]);                                   \
+            if (sums & FR_SQ)                                                                      \
+                FLUSH(s->sq + (W) * (size_t)(f + k), mem_s[k]);                                    \
+        }                                                                                          \
+    } while (0)
+
+FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int f, int c, int sums,
+                                  int grad, int flags, float a, float b, fr_lanes *s)
+{
+    __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+    FR_PASS(__m256, 8, G32, _mm256_setzero_ps(), _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
+            store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, flush_ps);
+}
+
+FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums,
+                                  int grad, int flags, double a, double b, fr_lanes *s)
+{
+    __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
+    FR_PASS(__m256d, 4, G64, _mm256_setzero_pd(), _mm256_loadu_pd, load_part_pd, _mm256_storeu_pd,
+            store_part_pd, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd);
+}
+
+/* The whole block: 8 registers in one pass with at most one sum, two
+   passes of 4 when both sums are on (see the top of the file). */
+FR_INLINE FR_TARGET void block_f32(const float *x, float *out, size_t n, int sums, int grad,
+                                   int flags, float a, float b, fr_lanes *s)
+{
+    if ((sums & FR_ABS) && (sums & FR_SQ)) {
+        pass_f32(x, out, n, 0, 4, sums, grad, flags, a, b, s);
+        pass_f32(x, out, n, 4, 4, sums, grad, flags, a, b, s);
+    } else {
+        pass_f32(x, out, n, 0, 8, sums, grad, flags, a, b, s);
     }
 }
 
-static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
+FR_INLINE FR_TARGET void block_f64(const double *x, double *out, size_t n, int sums, int grad,
+                                   int flags, double a, double b, fr_lanes *s)
 {
-    double la[FR_LANES64], ls[FR_LANES64];
-    size_t i;
-    int j;
-    for (j = 0; j < FR_LANES64; j++)
-        la[j] = ls[j] = 0.0;
-    for (i = 0; i < n; i++) {
-        double v = x[i];
-        j = (int)(i % FR_LANES64);
-        if (what & FR_ABS)
-            la[j] = la[j] + abs64(v);
-        if (what & FR_SQ)
-            ls[j] = ls[j] + v * v;
-    }
-    for (j = 0; j < FR_LANES64; j++) {
-        if (what & FR_ABS)
-            s->abs[j] = s->abs[j] + la[j];
-        if (what & FR_SQ)
-            s->sq[j] = s->sq[j] + ls[j];
+    if ((sums & FR_ABS) && (sums & FR_SQ)) {
+        pass_f64(x, out, n, 0, 4, sums, grad, flags, a, b, s);
+        pass_f64(x, out, n, 4, 4, sums, grad, flags, a, b, s);
+    } else {
+        pass_f64(x, out, n, 0, 8, sums, grad, flags, a, b, s);
     }
 }
 
-static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
-                     fr_lanes *s)
+/* ---- aligned loads for a misaligned x -------------------------------- */
+
+/*
+ * NumPy data is often only 16-byte aligned, and then every other 32-byte
+ * load splits a cache line (~25 % slower from L1). With q = the
+ * misalignment in elements, the block is read with aligned loads from
+ * xa = x - q instead: element i lands in register ((i + q) / W) % NREG,
+ * position (i + q) % W. That is a fixed place for each lane j = i % G (flat
+ * index (j + q) % G), so every lane still adds its own elements in order,
+ * only held in a rotated place; the flush un-rotates. The q elements before
+ * x and those past n are masked off (+0, never read).
+ *
+ * The rest after the whole groups works on the lane buffer in memory: a
+ * plain loop, whose unrolled form made GCC spill an accumulator of the main
+ * loop. Used with one sum on (8 accumulators); with both, the two passes of
+ * block_* take over.
+ */
+FR_INLINE FR_TARGET __m256i range_ps(ptrdiff_t lo, ptrdiff_t hi)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float v = x[i], g;
-        if ((flags & FR_ABS) && (flags & FR_SQ))
-            g = sgn32(v, a) + b * v;
-        else if (flags & FR_ABS)
-            g = sgn32(v, a);
+    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
+    hi = hi < 0 ? 0 : hi > 8 ? 8 : hi;
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)lo), iota),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), iota));
+}
+
+FR_INLINE FR_TARGET __m256i range_pd(ptrdiff_t lo, ptrdiff_t hi)
+{
+    __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
+    lo = lo < 0 ? 0 : lo > 4 ? 4 : lo;
+    hi = hi < 0 ? 0 : hi > 4 ? 4 : hi;
+    return _mm256_andnot_si256(_mm256_cmpgt_epi64(_mm256_set1_epi64x(lo), iota),
+                               _mm256_cmpgt_epi64(_mm256_set1_epi64x(hi), iota));
+}
+
+/* The element positions [q, q + n) of the aligned vectors at xa are the
+   block; vector t goes to register t % NREG. `sums` is a constant. */
+#define FR_ROT(VT, W, G, ET, ZERO, LOAD_ALIGNED, MASKLOAD, RANGE, STOREU, LOADU, ADD, MUL, ABS,    \
+               FLUSH)                                                                              \
+    do {                                                                                           \
+        const ET *xa = (const ET *)((uintptr_t)x - q * sizeof(ET));                                \
+        size_t end = n + q, nvec = (end + (W)-1) / (W), whole = end / (W), g, t;                   \
+        VT acc_a[NREG], acc_s[NREG];                                                               \
+        ET buf_a[(G) + (W)], buf_s[(G) + (W)]; /* rotated lanes + a copy of the first vector */    \
+        int k;                                                                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) {    /* group 0: the q masked elements first; past nvec the */  \
+            VT v = MASKLOAD(xa + (W)*k, /* mask is empty (no access) */                            \
+                            RANGE((ptrdiff_t)q - (W)*k, (ptrdiff_t)end - (W)*k));                  \
+            acc_a[k] = (sums & FR_ABS) ? ABS(v) : ZERO;                                            \
+            acc_s[k] = (sums & FR_SQ) ? MUL(v, v) : ZERO;                                          \
+        }                                                                                          \
+        for (g = 1; (size_t)NREG * (g + 1) <= whole; g++) { /* whole groups: aligned loads */      \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < NREG; k++) {                                                           \
+                VT v = LOAD_ALIGNED(xa + (G)*g + (W)*k);                                           \
+                if (sums & FR_ABS)                                                                 \
+                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
+                if (sums & FR_SQ)                                                                  \
+                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
+            }                                                                                      \
+        }                                                                                          \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) {                                                               \
+            STOREU(buf_a + (W)*k, acc_a[k]);                                                       \
+            STOREU(buf_s + (W)*k, acc_s[k]);                                                       \
+        }                                                                                          \
+        for (t = (size_t)NREG * g; t < nvec; t++) { /* the rest (at most one group) */             \
+            VT v = MASKLOAD(xa + (W)*t, RANGE(0, (ptrdiff_t)(end - (W)*t)));                       \
+            ET *pa = buf_a + (W) * (t % NREG), *ps = buf_s + (W) * (t % NREG);                     \
+            if (sums & FR_ABS)                                                                     \
+                STOREU(pa, ADD(LOADU(pa), ABS(v)));                                                \
+            if (sums & FR_SQ)                                                                      \
+                STOREU(ps, ADD(LOADU(ps), MUL(v, v)));                                             \
+        }                                                                                          \
+        memcpy(buf_a + (G), buf_a, (W) * sizeof(ET));                                              \
+        memcpy(buf_s + (G), buf_s, (W) * sizeof(ET));                                              \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) { /* un-rotate: lane j is at flat index (j + q) % G */          \
+            if (sums & FR_ABS)                                                                     \
+                FLUSH(s->abs + (W)*k, LOADU(buf_a + (W)*k + q));                                   \
+            if (sums & FR_SQ)                                                                      \
+                FLUSH(s->sq + (W)*k, LOADU(buf_s + (W)*k + q));                                    \
+        }                                                                                          \
+    } while (0)
+
+/* One sum (a constant) of a block whose x is misaligned by q (1 .. 7) floats. */
+FR_INLINE FR_TARGET void rot_f32(const float *x, size_t n, size_t q, int sums, fr_lanes *s)
+{
+    FR_ROT(__m256, 8, G32, float, _mm256_setzero_ps(), _mm256_load_ps, _mm256_maskload_ps, range_ps,
+           _mm256_storeu_ps, _mm256_loadu_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, flush_ps);
+}
+
+/* One sum (a constant) of a block whose x is misaligned by q (1 .. 3) doubles. */
+FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, fr_lanes *s)
+{
+    FR_ROT(__m256d, 4, G64, double, _mm256_setzero_pd(), _mm256_load_pd, _mm256_maskload_pd,
+           range_pd, _mm256_storeu_pd, _mm256_loadu_pd, _mm256_add_pd, _mm256_mul_pd, abs_pd,
+           flush_pd);
+}
+
+/* ---- table entries ---------------------------------------------------- */
+
+static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
+{
+    uintptr_t addr = (uintptr_t)x;
+    size_t q = (size_t)(addr / sizeof *x) % 8;
+    if (q && addr % sizeof *x == 0 && (what == FR_ABS || what == FR_SQ)) {
+        if (what == FR_ABS)
+            rot_f32(x, n, q, FR_ABS, s);
         else
-            g = b * v;
-        out[i] = (flags & FR_ACC) ? out[i] + g : g;
+            rot_f32(x, n, q, FR_SQ, s);
+        return;
     }
-    (void)s;
+    switch (what & (FR_ABS | FR_SQ)) {
+    case FR_ABS:
+        block_f32(x, NULL, n, FR_ABS, 0, 0, 0.0f, 0.0f, s);
+        break;
+    case FR_SQ:
+        block_f32(x, NULL, n, FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        break;
+    case FR_ABS | FR_SQ:
+        block_f32(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        break;
+    default:
+        break;
+    }
 }
 
-static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
-                     fr_lanes *s)
+static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double v = x[i], g;
-        if ((flags & FR_ABS) && (flags & FR_SQ))
-            g = sgn64(v, a) + b * v;
-        else if (flags & FR_ABS)
-            g = sgn64(v, a);
+    uintptr_t addr = (uintptr_t)x;
+    size_t q = (size_t)(addr / sizeof *x) % 4;
+    if (q && addr % sizeof *x == 0 && (what == FR_ABS || what == FR_SQ)) {
+        if (what == FR_ABS)
+            rot_f64(x, n, q, FR_ABS, s);
         else
-            g = b * v;
-        out[i] = (flags & FR_ACC) ? out[i] + g : g;
+            rot_f64(x, n, q, FR_SQ, s);
+        return;
     }
-    (void)s;
-}
-
-/* The fused value + gradient: read x once; the sums are the canonical ones.
-   The sums are taken before out is written, so out == x is safe. */
-static void grad_value_f32(const float *x, float *out, size_t n, float a, float b, int flags,
-                           fr_lanes *s)
-{
-    if (flags & FR_VALUE)
-        sum_f32(x, n, flags & (FR_ABS | FR_SQ), s);
-    grad_f32(x, out, n, a, b, flags, s);
-}
-
-static void grad_value_f64(const double *x, double *out, size_t n, double a, double b, int flags,
-                           fr_lanes *s)
-{
-    if (flags & FR_VALUE)
-        sum_f64(x, n, flags & (FR_ABS | FR_SQ), s);
-    grad_f64(x, out, n, a, b, flags, s);
-}
-
-static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float v = x[i];
-        if (flags & FR_ABS)
-            v = copysignf(pos32(fabsf(v) - t), v);
-        if (flags & FR_SQ)
-            v = v / d;
-        out[i] = v;
+    switch (what & (FR_ABS | FR_SQ)) {
+    case FR_ABS:
+        block_f64(x, NULL, n, FR_ABS, 0, 0, 0.0, 0.0, s);
+        break;
+    case FR_SQ:
+        block_f64(x, NULL, n, FR_SQ, 0, 0, 0.0, 0.0, s);
+        break;
+    case FR_ABS | FR_SQ:
+        block_f64(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0, 0.0, s);
+        break;
+    default:
+        break;
     }
 }
 
-static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+/* One specialised copy of the block per flag combination (16), so that no
+   flag is tested inside the loop. With FR_VALUE the sums of the terms that
+   are on are taken in the same pass over x. */
+#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
+    case FL:                                                                                       \
+        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
+        break
+#define FR_GRAD_SWITCH(BLOCK)                                                                      \
+    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
+        FR_GRAD_CASE(BLOCK, 0);                                                                    \
+        FR_GRAD_CASE(BLOCK, 1);                                                                    \
+        FR_GRAD_CASE(BLOCK, 2);                                                                    \
+        FR_GRAD_CASE(BLOCK, 3);                                                                    \
+        FR_GRAD_CASE(BLOCK, 4);                                                                    \
+        FR_GRAD_CASE(BLOCK, 5);                                                                    \
+        FR_GRAD_CASE(BLOCK, 6);                                                                    \
+        FR_GRAD_CASE(BLOCK, 7);                                                                    \
+        FR_GRAD_CASE(BLOCK, 8);                                                                    \
+        FR_GRAD_CASE(BLOCK, 9);                                                                    \
+        FR_GRAD_CASE(BLOCK, 10);                                                                   \
+        FR_GRAD_CASE(BLOCK, 11);                                                                   \
+        FR_GRAD_CASE(BLOCK, 12);                                                                   \
+        FR_GRAD_CASE(BLOCK, 13);                                                                   \
+        FR_GRAD_CASE(BLOCK, 14);                                                                   \
+        FR_GRAD_CASE(BLOCK, 15);                                                                   \
+    default:                                                                                       \
+        break;                                                                                     \
+    }
+
+static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
+                               fr_lanes *s)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double v = x[i];
-        if (flags & FR_ABS)
-            v = copysign(pos64(fabs(v) - t), v);
-        if (flags & FR_SQ)
-            v = v / d;
-        out[i] = v;
+    FR_GRAD_SWITCH(block_f32)
+}
+
+static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a, double b,
+                               int flags, fr_lanes *s){FR_GRAD_SWITCH(block_f64)}
+
+/* Element-wise: 8 registers per iteration, single vectors, one partial. */
+FR_INLINE FR_TARGET
+    void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+{
+    __m256 vt = _mm256_set1_ps(t), vd = _mm256_set1_ps(d);
+    size_t i = 0;
+    int k;
+    for (; i + G32 <= n; i += G32) {
+        FR_UNROLL
+        for (k = 0; k < NREG; k++)
+            _mm256_storeu_ps(out + i + 8 * k,
+                             prox_ps(_mm256_loadu_ps(x + i + 8 * k), vt, vd, flags));
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, prox_ps(_mm256_loadu_ps(x + i), vt, vd, flags));
+    if (i < n)
+        store_part_ps(out + i, prox_ps(load_part_ps(x + i, n - i), vt, vd, flags), n - i);
+}
+
+FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double d,
+                                      int flags)
+{
+    __m256d vt = _mm256_set1_pd(t), vd = _mm256_set1_pd(d);
+    size_t i = 0;
+    int k;
+    for (; i + G64 <= n; i += G64) {
+        FR_UNROLL
+        for (k = 0; k < NREG; k++)
+            _mm256_storeu_pd(out + i + 4 * k,
+                             prox_pd(_mm256_loadu_pd(x + i + 4 * k), vt, vd, flags));
+    }
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(out + i, prox_pd(_mm256_loadu_pd(x + i), vt, vd, flags));
+    if (i < n)
+        store_part_pd(out + i, prox_pd(load_part_pd(x + i, n - i), vt, vd, flags), n - i);
+}
+
+static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+{
+    switch (flags & (FR_ABS | FR_SQ)) {
+    case FR_ABS:
+        prox_run_f32(x, out, n, t, d, FR_ABS);
+        break;
+    case FR_SQ:
+        prox_run_f32(x, out, n, t, d, FR_SQ);
+        break;
+    case FR_ABS | FR_SQ:
+        prox_run_f32(x, out, n, t, d, FR_ABS | FR_SQ);
+        break;
+    default: /* no term: a copy (memmove: out may be x) */
+        memmove(out, x, n * sizeof *x);
+        break;
     }
 }
 
-static void f16_to_f32(const uint16_t *src, float *dst, size_t n)
+static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double d,
+                               int flags)
 {
-    size_t i;
-    for (i = 0; i < n; i++)
+    switch (flags & (FR_ABS | FR_SQ)) {
+    case FR_ABS:
+        prox_run_f64(x, out, n, t, d, FR_ABS);
+        break;
+    case FR_SQ:
+        prox_run_f64(x, out, n, t, d, FR_SQ);
+        break;
+    case FR_ABS | FR_SQ:
+        prox_run_f64(x, out, n, t, d, FR_ABS | FR_SQ);
+        break;
+    default:
+        memmove(out, x, n * sizeof *x);
+        break;
+    }
+}
+
+/* ---- float16 (F16C) --------------------------------------------------- */
+
+/* vcvtph2ps is exact and keeps NaN payloads (made quiet), as fr_h2f does;
+   vcvtps2ph with immediate 0 rounds to nearest even whatever MXCSR says,
+   and keeps the top payload bits of a NaN, as fr_f2h does. The < 8 element
+   tail uses those portable conversions. */
+static FR_TARGET void f16_to_f32(const uint16_t *src, float *dst, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i h0 = _mm_loadu_si128((const __m128i *)(src + i));
+        __m128i h1 = _mm_loadu_si128((const __m128i *)(src + i + 8));
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h0));
+        _mm256_storeu_ps(dst + i + 8, _mm256_cvtph_ps(h1));
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++)
         dst[i] = fr_h2f(src[i]);
 }
 
-static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
+static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 {
-    size_t i;
-    for (i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i h0 = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+        __m128i h1 = _mm256_cvtps_ph(_mm256_loadu_ps(src + i + 8), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128((__m128i *)(dst + i), h0);
+        _mm_storeu_si128((__m128i *)(dst + i + 8), h1);
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++)
         dst[i] = fr_f2h(src[i]);
 }
 
 const struct fr_kernels fr_kernels_avx2 = {
-    "avx2",       sum_f32,  sum_f64,  grad_value_f32, grad_value_f64,
-    prox_f32,       prox_f64, f16_to_f32, f32_to_f16,
+    "avx2", sum_f32, sum_f64, grad_f32, grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
+
+#else /* !FR_ARCH_X86_64 */
+typedef int fr_avx2_unused; /* ISO C forbids an empty translation unit */
 #endif

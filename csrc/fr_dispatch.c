@@ -23,9 +23,15 @@ static const struct fr_kernels *const isa_tables[FR_ISA_COUNT] = {
 #ifdef FR_ARCH_X86_64
     &fr_kernels_sse2,   &fr_kernels_avx2, &fr_kernels_avx512, NULL,
 #elif defined(FR_ARCH_ARM64)
-    NULL,               NULL,             NULL,               &fr_kernels_neon,
+    NULL,
+    NULL,
+    NULL,
+    &fr_kernels_neon,
 #else
-    NULL,               NULL,             NULL,               NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 #endif
 };
 
@@ -47,7 +53,10 @@ static void cpuid(unsigned leaf, unsigned sub, unsigned r[4])
     r[2] = (unsigned)a[2];
     r[3] = (unsigned)a[3];
 }
-static unsigned long long xgetbv0(void) { return _xgetbv(0); }
+static unsigned long long xgetbv0(void)
+{
+    return _xgetbv(0);
+}
 #else
 #include <cpuid.h>
 static void cpuid(unsigned leaf, unsigned sub, unsigned r[4])
@@ -64,12 +73,12 @@ static unsigned long long xgetbv0(void)
 #endif
 
 /* cpuid leaf 1 ECX bits */
-#define B1_FMA (1u << 12)
+#define B1_FMA     (1u << 12)
 #define B1_OSXSAVE (1u << 27)
-#define B1_AVX (1u << 28)
-#define B1_F16C (1u << 29)
+#define B1_AVX     (1u << 28)
+#define B1_F16C    (1u << 29)
 /* cpuid leaf 7 EBX bits */
-#define B7_AVX2 (1u << 5)
+#define B7_AVX2    (1u << 5)
 #define B7_AVX512F (1u << 16)
 /* XCR0: SSE (bit 1) + AVX (bit 2) state; opmask + ZMM0-15 high + ZMM16-31 (bits 5-7) */
 #define XCR0_YMM 0x06u
@@ -111,12 +120,21 @@ static unsigned detect(void)
     return mask;
 }
 #elif defined(FR_ARCH_ARM64)
-static unsigned detect(void) { return (1u << FR_ISA_SCALAR) | (1u << FR_ISA_NEON); }
+static unsigned detect(void)
+{
+    return (1u << FR_ISA_SCALAR) | (1u << FR_ISA_NEON);
+}
 #else
-static unsigned detect(void) { return 1u << FR_ISA_SCALAR; }
+static unsigned detect(void)
+{
+    return 1u << FR_ISA_SCALAR;
+}
 #endif
 
-const char *fr_isa_name(int isa) { return isa >= 0 && isa < FR_ISA_COUNT ? isa_names[isa] : NULL; }
+const char *fr_isa_name(int isa)
+{
+    return isa >= 0 && isa < FR_ISA_COUNT ? isa_names[isa] : NULL;
+}
 
 int fr_isa_from_name(const char *name)
 {

@@ -1,0 +1,44 @@
+"""Shared pytest fixtures.
+
+``simd_level`` runs a test once per SIMD level this machine can execute
+(SimSIMD's pattern): every level in ``simd_info()["detected"]`` that is also
+``"compiled"``, forced with ``fastreg.set_simd`` and restored afterwards.
+Levels the CPU lacks are not faked: AVX-512 on a machine without it is
+tested through ``tools/avx512_emu.sh`` and NEON on x86 through
+``tools/neon_qemu.sh`` (both wired into ``tests/test_kernels.py``).
+
+When ``FASTREG_SIMD`` is set (``tools/test_isa.sh`` runs the whole suite
+once per level that way) the fixture keeps to that one level, so the
+per-level runs do not repeat each other.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import fastreg
+
+
+def available_levels() -> list[str]:
+    """Levels this CPU and build can run, lowest first."""
+    info = fastreg.simd_info()
+    return [name for name in info["detected"] if name in info["compiled"]]
+
+
+def levels_under_test() -> list[str]:
+    """The levels the ``simd_level`` fixture runs over."""
+    levels = available_levels()
+    cap = os.environ.get("FASTREG_SIMD", "")
+    return [cap] if cap in levels else levels
+
+
+@pytest.fixture(params=levels_under_test())
+def simd_level(request):
+    """Force one SIMD level for the test, then restore the previous one."""
+    previous = fastreg.set_simd(request.param)
+    try:
+        yield request.param
+    finally:
+        fastreg.set_simd(previous)

@@ -1,0 +1,140 @@
+"""SIMD level selection: FASTREG_SIMD at import, set_simd, simd_info.
+
+FASTREG_SIMD is read once, when fastreg._core is imported, so it is tested
+in fresh interpreters (subprocesses).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastreg
+from fastreg import _reference as ref
+from fastreg.kernels import sum_abs
+
+ALL_NAMES = ["scalar", "sse2", "avx2", "avx512", "neon"]
+INFO = fastreg.simd_info()
+AVAILABLE = [n for n in INFO["detected"] if n in INFO["compiled"]]
+UNAVAILABLE = [n for n in ALL_NAMES if n not in AVAILABLE]
+
+PROBE = (
+    "import json, fastreg, numpy as np\n"
+    "from fastreg.kernels import sum_abs\n"
+    "x = np.linspace(-3, 5, 1001, dtype=np.float32)\n"
+    "print(json.dumps({'info': fastreg.simd_info(), 'sum': sum_abs(x).hex()}))\n"
+)
+
+
+def run_probe(simd: str | None, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "FASTREG_SIMD"}
+    if simd is not None:
+        env["FASTREG_SIMD"] = simd
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("level", AVAILABLE)
+def test_env_caps_level(level, tmp_path):
+    proc = run_probe(level, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["info"]["active"] == level
+    x = np.linspace(-3, 5, 1001, dtype=np.float32)
+    assert float.fromhex(out["sum"]) == ref.sum_abs(x)
+
+
+def test_env_unset_or_empty_is_best(tmp_path):
+    for value in (None, ""):
+        proc = run_probe(value, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["info"]["active"] == AVAILABLE[-1]
+
+
+@pytest.mark.parametrize("name", ["avx3", "AVX2", "sse4", " avx2", "auto"])
+def test_env_unknown_name_fails_at_import(name, tmp_path):
+    proc = run_probe(name, tmp_path)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert "ValueError" in err and "FASTREG_SIMD" in err
+    assert repr(name) in err, err  # names the bad value
+    assert "scalar, sse2, avx2, avx512, neon" in err  # and the valid ones
+
+
+@pytest.mark.parametrize("name", UNAVAILABLE)
+def test_env_unavailable_name_fails_at_import(name, tmp_path):
+    proc = run_probe(name, tmp_path)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert "ValueError" in err and "FASTREG_SIMD" in err
+    assert repr(name) in err and "not available" in err, err
+    for level in AVAILABLE:  # says what would work
+        assert level in err.splitlines()[-1]
+
+
+def test_set_simd_returns_previous_and_switches():
+    start = fastreg.simd_info()["active"]
+    try:
+        for level in AVAILABLE:
+            previous = fastreg.simd_info()["active"]
+            assert fastreg.set_simd(level) == previous
+            assert fastreg.simd_info()["active"] == level
+    finally:
+        fastreg.set_simd(start)
+    assert fastreg.simd_info()["active"] == start
+
+
+def test_set_simd_errors_leave_level_unchanged():
+    start = fastreg.simd_info()["active"]
+    with pytest.raises(ValueError, match="unknown SIMD level 'avx3'"):
+        fastreg.set_simd("avx3")
+    for name in UNAVAILABLE:
+        with pytest.raises(ValueError, match=f"'{name}' is not available"):
+            fastreg.set_simd(name)
+    for bad in (None, 2, b"avx2", ["avx2"]):
+        with pytest.raises(TypeError, match="must be a str"):
+            fastreg.set_simd(bad)
+    assert fastreg.simd_info()["active"] == start
+
+
+def test_simd_info_structure():
+    info = fastreg.simd_info()
+    assert set(info) == {"detected", "compiled", "active"}
+    for key in ("detected", "compiled"):
+        names = info[key]
+        assert isinstance(names, list) and all(isinstance(n, str) for n in names)
+        assert names == [n for n in ALL_NAMES if n in names]  # canonical order, no repeats
+        assert "scalar" in names
+    assert isinstance(info["active"], str)
+    assert info["active"] in info["detected"] and info["active"] in info["compiled"]
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        assert {"sse2", "avx2", "avx512"} <= set(info["compiled"])
+        assert "sse2" in info["detected"] and "neon" not in info["compiled"]
+    elif machine in ("aarch64", "arm64"):
+        assert "neon" in info["detected"] and "neon" in info["compiled"]
+
+
+def test_levels_give_same_bits_after_switching():
+    x = np.random.default_rng(5).standard_normal(10_001).astype(np.float32)
+    start = fastreg.simd_info()["active"]
+    try:
+        got = set()
+        for level in AVAILABLE:
+            fastreg.set_simd(level)
+            got.add(sum_abs(x).hex())
+    finally:
+        fastreg.set_simd(start)
+    assert got == {ref.sum_abs(x).hex()}
