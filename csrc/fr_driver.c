@@ -128,7 +128,10 @@ static void iter_advance(fr_iter *it, ptrdiff_t k)
 static int iter_contiguous(const fr_iter *it, int op, ptrdiff_t m)
 {
     int in = it->nd - 1;
-    return it->st[op][in] == (ptrdiff_t)it->item && it->shape[in] - it->idx[in] >= m;
+    /* the kernels may assume element alignment: a pointer that is not a
+       multiple of the element size (a byte-offset view) is gathered */
+    return it->st[op][in] == (ptrdiff_t)it->item && it->shape[in] - it->idx[in] >= m &&
+           (uintptr_t)it->ptr[op] % it->item == 0;
 }
 
 /* Copy m elements of operand op between the array and a packed buffer
@@ -223,9 +226,17 @@ static double lanes_fold(double *v, int lanes)
     return v[0];
 }
 
+/* float32 -> float64, exact (vectorised by the compiler at any ISA level) */
+static void widen(const float *f, double *d, ptrdiff_t m)
+{
+    ptrdiff_t i;
+    for (i = 0; i < m; i++)
+        d[i] = (double)f[i];
+}
+
 static void lanes_result(fr_lanes *t, int dtype, int what, double *sa, double *ss)
 {
-    int lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    int lanes = dtype == FR_F32 ? FR_LANES32 : FR_LANES64;
     if (sa)
         *sa = (what & FR_ABS) ? lanes_fold(t->abs, lanes) : 0.0;
     if (ss)
@@ -244,14 +255,14 @@ static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const
 {
     double ta[FR_LANES32], ts[FR_LANES32];
     ptrdiff_t n = 1, expect = (ptrdiff_t)item_of(dtype);
-    int i, p, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    int i, p, lanes = dtype == FR_F32 ? FR_LANES32 : FR_LANES64;
     for (i = ndim - 1; i >= 0; i--) {
         if (shape[i] < 0 || (shape[i] != 1 && strides[i] != expect))
             return 0;
         expect *= shape[i];
         n *= shape[i];
     }
-    if (n > lanes || n == 0)
+    if (n > lanes || n == 0 || (uintptr_t)data % item_of(dtype) != 0)
         return 0;
     for (p = 1; p < n; p *= 2)
         ;
@@ -270,10 +281,10 @@ static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const
         }
     } else {
         const uint16_t *x = (const uint16_t *)data;
-        for (i = 0; i < n; i++) {
-            float v = fr_h2f(x[i]), q = v * v;
-            ta[i] = (double)fabsf(v);
-            ts[i] = (double)q;
+        for (i = 0; i < n; i++) { /* float16 is summed as float64 */
+            double v = (double)fr_h2f(x[i]);
+            ta[i] = fabs(v);
+            ts[i] = v * v;
         }
     }
     for (i = (int)n; i < p; i++)
@@ -297,7 +308,7 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         float f[FR_BLOCK];
     } conv;
     ptrdiff_t left;
-    int blocks = 0, single, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    int blocks = 0, single, lanes = dtype == FR_F32 ? FR_LANES32 : FR_LANES64;
     if (!item)
         return FR_EDTYPE;
     if (ndim >= 0 && ndim <= FR_MAXDIM &&
@@ -324,8 +335,11 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         } else if (dtype == FR_F64) {
             k->sum_f64((const double *)p, (size_t)m, what, &s);
         } else {
+            /* float16 -> float32 -> float64 (both exact; buf is free once
+               converted), then the float64 sums: x*x of a float16 is exact */
             k->f16_to_f32((const uint16_t *)p, conv.f, (size_t)m);
-            k->sum_f32(conv.f, (size_t)m, what, &s);
+            widen(conv.f, buf.d, m);
+            k->sum_f64(buf.d, (size_t)m, what, &s);
         }
         iter_skip(&it, m);
         left -= m;
@@ -357,7 +371,7 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         float f[FR_BLOCK];
     } xf, of; /* float16 blocks in float32 */
     ptrdiff_t left;
-    int blocks = 0, lanes = dtype == FR_F64 ? FR_LANES64 : FR_LANES32;
+    int blocks = 0, lanes = dtype == FR_F32 ? FR_LANES32 : FR_LANES64;
     int value = !is_prox && (flags & FR_VALUE), what = flags & (FR_ABS | FR_SQ);
     if (!item)
         return FR_EDTYPE;
@@ -397,10 +411,14 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
             k->f16_to_f32((const uint16_t *)xp, xf.f, (size_t)m);
             if (flags & FR_ACC)
                 k->f16_to_f32((const uint16_t *)op, of.f, (size_t)m);
+            if (value) { /* the value takes the float64 path, as fr_reduce */
+                widen(xf.f, xb.d, m);
+                k->sum_f64(xb.d, (size_t)m, what, &s);
+            }
             if (is_prox)
                 k->prox_f32(xf.f, of.f, (size_t)m, (float)a, (float)b, flags);
             else
-                k->grad_f32(xf.f, of.f, (size_t)m, (float)a, (float)b, flags, &s);
+                k->grad_f32(xf.f, of.f, (size_t)m, (float)a, (float)b, flags & ~FR_VALUE, &s);
             k->f32_to_f16(of.f, (uint16_t *)op, (size_t)m);
         }
         if (!o_direct)

@@ -3,7 +3,7 @@
 It follows the canonical algorithm of ``csrc/fr_internal.h`` with NumPy
 operations whose rounding is fixed: elements in memory ("K") order, blocks
 of ``BLOCK`` elements, ``np.cumsum`` for the sequential per-lane sums (in
-float32 for float16/float32 input, float64 otherwise), float64 superblock
+float32 for float32 input, float64 for float64 and float16), float64 superblock
 and total sums, then the fold-halves combine. The C kernels of every SIMD
 level must return exactly these bits; ``math.fsum`` checks the accuracy of
 both separately.
@@ -36,7 +36,8 @@ def _sequence(x: np.ndarray) -> np.ndarray:
             x = np.flip(x, axis)
     order = sorted(range(x.ndim), key=lambda ax: -x.strides[ax])
     v = np.ravel(x.transpose(order), order="C")
-    return v.astype(np.float32) if x.dtype == np.float16 else v
+    # float16 is summed as float64 (exact conversion; x*x exact there too)
+    return v.astype(np.float64) if x.dtype == np.float16 else v
 
 
 def _fold(t: np.ndarray) -> float:

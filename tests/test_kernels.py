@@ -496,17 +496,9 @@ def test_property_vs_twin(data):
 
 N_ACC = 10_000_000
 
-# The canonical algorithm (csrc/fr_internal.h) sums float16 input in float32
-# lanes, 32 elements per lane per block. |x| of a float16 has 11 significant
-# bits, so those lane sums are exact; x*x has 22, and a lane sum of 32 of them
-# is rounded at almost every step, with a systematic bias for such coarsely
-# quantised data (~ -8e-8 relative, any n): float16 sum of squares misses the
-# 1e-9 goal. That needs a change of the canonical algorithm (e.g. float64
-# lanes for float16 squares), not of a kernel; strict xfail until then.
-_F16_SQ = pytest.mark.xfail(
-    strict=True,
-    reason="canonical algorithm: float16 x*x summed in float32 lanes is biased (~8e-8)",
-)
+# float16 input is summed as float64 (csrc/fr_internal.h): |x| and x*x of a
+# float16 are exact there. (Summing the 22-bit squares in float32 lanes, as an
+# earlier canonical algorithm did, was biased by ~ -8e-8 at any n.)
 
 
 @pytest.fixture(scope="module")
@@ -561,9 +553,9 @@ def test_fsum_24_is_fsum(dtype):
         (np.float32, "normal", "abs"),
         (np.float32, "normal", "sq"),
         (np.float16, "uniform", "abs"),
-        pytest.param(np.float16, "uniform", "sq", marks=_F16_SQ),
+        (np.float16, "uniform", "sq"),
         (np.float16, "normal", "abs"),
-        pytest.param(np.float16, "normal", "sq", marks=_F16_SQ),
+        (np.float16, "normal", "sq"),
         (np.float64, "uniform", "abs"),
         (np.float64, "normal", "sq"),
     ],
