@@ -25,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+_MAXDIMS = 64 if int(np.__version__.split(".")[0]) >= 2 else 32
 import pytest
 
 from fastreg import kernels as K
@@ -351,7 +353,8 @@ LAYOUTS: dict[str, Callable[[Any], np.ndarray]] = {
     "permuted-3d": lambda dt: _permuted3d(T3, dt),
     "byte-swapped-negative-steps": lambda dt: _neg_steps(V, np.dtype(dt).newbyteorder(SWAP)),
     "unaligned-F": lambda dt: _unaligned(V.T, dt).T,
-    "62-d": lambda dt: V.astype(dt).reshape((1,) * 60 + (3, 1, 5)),
+    # one below NumPy's dimension limit (64 in NumPy 2, 32 in NumPy 1)
+    "many-dims": lambda dt: V.astype(dt).reshape((1,) * (_MAXDIMS - 4) + (3, 1, 5)),
     "0-d": lambda dt: np.array(-2.5, dtype=dt),
     "1-element": lambda dt: np.array([3.5], dtype=dt),
     "empty": lambda dt: np.zeros((0, 5), dtype=dt),
