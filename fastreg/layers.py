@@ -822,6 +822,27 @@ def _numeric_input(x: Any, layer: Layer) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+def _add_kernel_and_bias(layer: Any, kernel_shape: tuple, n_out: int) -> None:
+    """Create ``layer.kernel`` and, with ``use_bias``, ``layer.bias`` (else None)."""
+    layer.kernel = layer.add_weight(
+        "kernel",
+        shape=kernel_shape,
+        initializer=layer.kernel_initializer,
+        regularizer=layer.kernel_regularizer,
+        trainable=True,
+    )
+    if layer.use_bias:
+        layer.bias = layer.add_weight(
+            "bias",
+            shape=(n_out,),
+            initializer=layer.bias_initializer,
+            regularizer=layer.bias_regularizer,
+            trainable=True,
+        )
+    else:
+        layer.bias = None
+
+
 class Dense(Layer):
     """Densely connected layer: ``activation(inputs · kernel + bias)``.
 
@@ -913,23 +934,7 @@ class Dense(Layer):
             )
         last_dim = int(last_dim)
         self.input_spec = _InputSpec(min_ndim=2, axes={-1: last_dim})
-        self.kernel = self.add_weight(
-            "kernel",
-            shape=(last_dim, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            trainable=True,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        _add_kernel_and_bias(self, (last_dim, self.units), self.units)
         self.built = True
 
     def _fr_convert_inputs(self, inputs: Any) -> np.ndarray:
@@ -1182,23 +1187,7 @@ class _Conv(Layer):
         channels = int(channels)
         self._spatial_plan(spatial)  # validates the output size
         self.input_spec = _InputSpec(min_ndim=rank + 2, axes={self._channel_axis: channels})
-        self.kernel = self.add_weight(
-            "kernel",
-            shape=(*self.kernel_size, channels, self.filters),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            trainable=True,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        _add_kernel_and_bias(self, (*self.kernel_size, channels, self.filters), self.filters)
         self.built = True
 
     def _fr_convert_inputs(self, inputs: Any) -> np.ndarray:
