@@ -70,8 +70,6 @@ double fr_scale_to_dtype(int dtype, double sum, double factor);
 double fr_add_in_dtype(int dtype, double a, double b);
 /** @brief double -> float16 bits, round to nearest even (NumPy's cast). */
 uint16_t fr_f64_to_f16(double v);
-/** @brief float16 bits -> double (exact). */
-double fr_f16_to_f64(uint16_t h);
 
 /* SIMD levels, lowest first. */
 enum { FR_ISA_SCALAR = 0, FR_ISA_SSE2, FR_ISA_AVX2, FR_ISA_AVX512, FR_ISA_NEON, FR_ISA_COUNT };

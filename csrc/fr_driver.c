@@ -487,11 +487,6 @@ uint16_t fr_f64_to_f16(double v)
     return (uint16_t)sign;
 }
 
-double fr_f16_to_f64(uint16_t h)
-{
-    return (double)fr_h2f(h);
-}
-
 double fr_scale_to_dtype(int dtype, double sum, double factor)
 {
     if (dtype == FR_F64)

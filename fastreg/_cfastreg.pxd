@@ -34,7 +34,6 @@ cdef extern from "fastreg.h" nogil:
     double fr_scale_to_dtype(int dtype, double sum, double factor)
     double fr_add_in_dtype(int dtype, double a, double b)
     uint16_t fr_f64_to_f16(double v)
-    double fr_f16_to_f64(uint16_t h)
 
     int fr_init(const char *cap)
     const char *fr_isa_name(int isa)
