@@ -40,31 +40,57 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="python -m bench",
         description="Time fastreg's kernels and regularizers against NumPy, SciPy BLAS, torch "
-                    "and tf.keras on this machine (single thread), with a C read-bandwidth probe.",
+        "and tf.keras on this machine (single thread), with a C read-bandwidth probe.",
     )
-    ap.add_argument("--quick", action="store_true",
-                    help="fewer sizes and rounds, every op still run: n = 16, 4096, 65536, 4M, "
-                         "16M (float64 up to 4M); under 90 s on a loaded 2-core VM")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer sizes and rounds, every op still run: n = 16, 4096, 65536, 4M, "
+        "16M (float64 up to 4M); under 90 s on a loaded 2-core VM",
+    )
     ap.add_argument("--json", metavar="PATH", help="write every measurement as a JSON list")
-    ap.add_argument("--simd", default="default", metavar="LEVELS",
-                    help="fastreg SIMD levels to time: 'default' (the active one), 'all' "
-                         "(every level this CPU and build have), or a list, e.g. avx2,sse2")
-    ap.add_argument("--plot", metavar="PATH.png",
-                    help="draw GB/s against n with the read ceiling (needs matplotlib)")
-    ap.add_argument("--sizes", metavar="N,N,...", type=lambda s: [_size(t) for t in s.split(",")],
-                    help="element counts (suffixes K, M = 2^10, 2^20); default "
-                         "16,256,4096,65536,1M,4M,16M")
-    ap.add_argument("--dtypes", default=",".join(DTYPES), metavar="D,D",
-                    help="float32,float64 (default both)")
-    ap.add_argument("--impls", default="fastreg,numpy,scipy,torch,tensorflow", metavar="I,I",
-                    help="implementations to time (default all that are installed)")
-    ap.add_argument("--rounds", type=int,
-                    help="rounds per size (default 25, or 9 from 1M elements on; quick 15 / 5)")
-    ap.add_argument("--block-ms", type=float, help="calibrated block length (default 1.5, "
-                                                   "quick 1.0)")
-    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                    help="what the tables report: process CPU time (default; leaves out time "
-                         "other processes held the CPU) or wall-clock time; JSON has both")
+    ap.add_argument(
+        "--simd",
+        default="default",
+        metavar="LEVELS",
+        help="fastreg SIMD levels to time: 'default' (the active one), 'all' "
+        "(every level this CPU and build have), or a list, e.g. avx2,sse2",
+    )
+    ap.add_argument(
+        "--plot",
+        metavar="PATH.png",
+        help="draw GB/s against n with the read ceiling (needs matplotlib)",
+    )
+    ap.add_argument(
+        "--sizes",
+        metavar="N,N,...",
+        type=lambda s: [_size(t) for t in s.split(",")],
+        help="element counts (suffixes K, M = 2^10, 2^20); default 16,256,4096,65536,1M,4M,16M",
+    )
+    ap.add_argument(
+        "--dtypes", default=",".join(DTYPES), metavar="D,D", help="float32,float64 (default both)"
+    )
+    ap.add_argument(
+        "--impls",
+        default="fastreg,numpy,scipy,torch,tensorflow",
+        metavar="I,I",
+        help="implementations to time (default all that are installed)",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds per size (default 25, or 9 from 1M elements on; quick 15 / 5)",
+    )
+    ap.add_argument(
+        "--block-ms", type=float, help="calibrated block length (default 1.5, quick 1.0)"
+    )
+    ap.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="what the tables report: process CPU time (default; leaves out time "
+        "other processes held the CPU) or wall-clock time; JSON has both",
+    )
     ap.add_argument("--detail", action="store_true", help="also print every variant")
     ap.add_argument("--seed", type=int, default=12345)
     args = ap.parse_args(argv)
@@ -125,8 +151,10 @@ def _cpu() -> str:
             continue
         if ctype != "Instruction":
             caches.append(f"L{level}{'d' if ctype == 'Data' else ''} {size}")
-    parts = [model + (f" (family {fam} model {mod})" if fam else ""),
-             f"{os.cpu_count()} logical CPUs"]
+    parts = [
+        model + (f" (family {fam} model {mod})" if fam else ""),
+        f"{os.cpu_count()} logical CPUs",
+    ]
     if isa:
         parts.append(" ".join(isa))
     if caches:
@@ -154,8 +182,11 @@ def header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor) -> 
             vers.append(f"{name} {mod.__version__}{extra}")
         elif name in notes:
             vers.append(f"{name}: {notes[name]}")
-    thr = ("pinned to 1 thread before NumPy was imported: "
-           + ", ".join(f"{k}=1" for k in _env.THREAD_VARS[:6]) + ", ...")
+    thr = (
+        "pinned to 1 thread before NumPy was imported: "
+        + ", ".join(f"{k}=1" for k in _env.THREAD_VARS[:6])
+        + ", ..."
+    )
     if "torch" in peers:
         thr += "; torch.set_num_threads(1)"
     if "tensorflow" in peers:
@@ -172,27 +203,36 @@ def header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor) -> 
         f"threads  : {thr}",
     ]
     if env.get("numpy_preloaded"):
-        lines.append("WARNING  : NumPy was imported before bench pinned the thread pools; "
-                     "BLAS calls may be multithreaded")
+        lines.append(
+            "WARNING  : NumPy was imported before bench pinned the thread pools; "
+            "BLAS calls may be multithreaded"
+        )
     if env.get("overridden"):
         lines.append(f"note     : overrode {env['overridden']}")
     if env.get("fastreg_shadow"):
-        lines.append(f"note     : {env['fastreg_shadow']} holds an unbuilt fastreg/ source tree; "
-                     "using the installed package")
+        lines.append(
+            f"note     : {env['fastreg_shadow']} holds an unbuilt fastreg/ source tree; "
+            "using the installed package"
+        )
     try:
-        lines.append(f"load     : 1-minute load average {os.getloadavg()[0]:.2f} on "
-                     f"{os.cpu_count()} CPUs at start")
+        lines.append(
+            f"load     : 1-minute load average {os.getloadavg()[0]:.2f} on "
+            f"{os.cpu_count()} CPUs at start"
+        )
     except OSError:
         pass
-    lines.append("probe    : "
-                 + (probe.describe() if probe else f"probe unavailable ({probe_why})"))
+    lines.append(
+        "probe    : " + (probe.describe() if probe else f"probe unavailable ({probe_why})")
+    )
     lines.append(
         f"timing   : timeit, each case calibrated to ~{args.block_s * 1e3:g} ms blocks, clock "
-        + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)") + "; "
+        + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)")
+        + "; "
         f"{args.rounds_small} rounds ({args.rounds_big} from 1M elements on), all cases shuffled "
         "anew every round; "
         f"medians. Harness floor {floor[0]:.1f} ns/iteration, len(x) {floor[1]:.0f} ns "
-        "(not subtracted)")
+        "(not subtracted)"
+    )
     return lines
 
 
@@ -202,16 +242,22 @@ def header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor) -> 
 def _noise(cells) -> str:
     import statistics
 
-    r = [statistics.median(c.samples_wall) / statistics.median(c.samples_cpu)
-         for cell in cells for c in cell.cases if c.samples_cpu and min(c.samples_cpu) > 0]
+    r = [
+        statistics.median(c.samples_wall) / statistics.median(c.samples_cpu)
+        for cell in cells
+        for c in cell.cases
+        if c.samples_cpu and min(c.samples_cpu) > 0
+    ]
     try:
         load = f"load average at end {os.getloadavg()[0]:.2f}; "
     except OSError:
         load = ""
     if not r:
         return load
-    return (load + f"wall / CPU time per case: median {statistics.median(r):.2f}, max "
-            f"{max(r):.2f} (1.00 on a quiet machine; more = other processes took this CPU)")
+    return (
+        load + f"wall / CPU time per case: median {statistics.median(r):.2f}, max "
+        f"{max(r):.2f} (1.00 on a quiet machine; more = other processes took this CPU)"
+    )
 
 
 def _levels(spec: str, info: dict) -> list[str]:
@@ -223,8 +269,9 @@ def _levels(spec: str, info: dict) -> list[str]:
     want = [s.strip() for s in spec.split(",") if s.strip()]
     bad = [lv for lv in want if lv not in avail]
     if bad:
-        raise SystemExit(f"--simd: {bad} not available here (this CPU and build: "
-                         f"{', '.join(avail)})")
+        raise SystemExit(
+            f"--simd: {bad} not available here (this CPU and build: {', '.join(avail)})"
+        )
     return want
 
 
@@ -245,8 +292,10 @@ def main(argv=None) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            log("bench: --plot: matplotlib is not installed (pip install matplotlib); "
-                "the run goes on without a plot")
+            log(
+                "bench: --plot: matplotlib is not installed (pip install matplotlib); "
+                "the run goes on without a plot"
+            )
             args.plot = None
 
     info = fastreg.simd_info()
@@ -257,34 +306,52 @@ def main(argv=None) -> int:
     probe, probe_why = _probe.load()
     floor = _suite.harness_floor()
     head = header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor)
-    head.append("sizes    : " + "; ".join(
-        f"{d} n = " + ", ".join(_report.fmt_n(n) for n in sorted(set(args.sizes))
-                                if (d, n) not in args.skip) for d in args.dtypes))
+    head.append(
+        "sizes    : "
+        + "; ".join(
+            f"{d} n = "
+            + ", ".join(
+                _report.fmt_n(n) for n in sorted(set(args.sizes)) if (d, n) not in args.skip
+            )
+            for d in args.dtypes
+        )
+    )
     print("\n".join(head), flush=True)
     if probe is None:
         log(f"bench: probe unavailable: {probe_why}")
 
     rng = random.Random(args.seed)
     cells = []
-    todo = [(d, n) for d in args.dtypes for n in sorted(set(args.sizes))
-            if (d, n) not in args.skip]
+    todo = [(d, n) for d in args.dtypes for n in sorted(set(args.sizes)) if (d, n) not in args.skip]
     tty = sys.stderr.isatty()
     try:
         for i, (dtype, n) in enumerate(todo, 1):
             t0 = time.perf_counter()
             x, g, t = _suite.make_arrays(dtype, n, args.seed)
-            cases = _suite.build_cases(x, g, t, fastreg=fastreg, simd_levels=levels,
-                                       peers=peers, probe=probe, impls=args.impls)
+            cases = _suite.build_cases(
+                x,
+                g,
+                t,
+                fastreg=fastreg,
+                simd_levels=levels,
+                peers=peers,
+                probe=probe,
+                impls=args.impls,
+            )
             rounds = args.rounds_small if n < BIG else args.rounds_big
-            prefix = (f"[{i}/{len(todo)}] {dtype} n={n}: {len(cases)} cases x {rounds} rounds"
-                      f" (elapsed {time.perf_counter() - t_start:.0f} s)")
+            prefix = (
+                f"[{i}/{len(todo)}] {dtype} n={n}: {len(cases)} cases x {rounds} rounds"
+                f" (elapsed {time.perf_counter() - t_start:.0f} s)"
+            )
             log(prefix + " ... checking", end="\r" if tty else "\n")
             refs = _suite.references(x)
             for c in cases:
                 c.check = _suite.check_case(c, refs)
                 if c.check != "ok":
-                    log(f"\nbench: WRONG RESULT {c.impl} {c.op} {dtype} n={n}: {c.variant}: "
-                        f"{c.check}")
+                    log(
+                        f"\nbench: WRONG RESULT {c.impl} {c.op} {dtype} n={n}: {c.variant}: "
+                        f"{c.check}"
+                    )
             if levels:
                 fastreg.set_simd(initial_level)
 
@@ -292,16 +359,26 @@ def main(argv=None) -> int:
                 if tty:
                     log(f"{prefix} ... round {r}/{total}   ", end="\r")
 
-            _suite.run_cell(cases, rounds=rounds, block_s=args.block_s, rng=rng,
-                            clock=args.clock, progress=progress, warm=True)
+            _suite.run_cell(
+                cases,
+                rounds=rounds,
+                block_s=args.block_s,
+                rng=rng,
+                clock=args.clock,
+                progress=progress,
+                warm=True,
+            )
             if levels:
                 fastreg.set_simd(initial_level)
             log(f"{prefix} ... {time.perf_counter() - t0:.1f} s      ")
             for c in cases:  # free the arrays (and peer tensors) of this cell
                 c.glb = None
                 c.runner = None
-            cells.append(_report.Cell(dtype, n, x.nbytes, x.ctypes.data % 64, cases,
-                                      default_level if levels else None))
+            cells.append(
+                _report.Cell(
+                    dtype, n, x.nbytes, x.ctypes.data % 64, cases, default_level if levels else None
+                )
+            )
             del x, g, t, cases
     except KeyboardInterrupt:
         log("\nbench: interrupted; reporting what was measured")
@@ -320,14 +397,21 @@ def main(argv=None) -> int:
     print("\n".join(out), flush=True)
 
     if args.json:
-        meta = {"date": head[0].split(", ", 1)[1], "simd_active": default_level,
-                "clock": args.clock,
-                "fastreg_version": getattr(fastreg, "__version__", None)}
+        meta = {
+            "date": head[0].split(", ", 1)[1],
+            "simd_active": default_level,
+            "clock": args.clock,
+            "fastreg_version": getattr(fastreg, "__version__", None),
+        }
         _report.write_json(args.json, _report.records(cells, meta))
         log(f"bench: wrote {args.json}")
     if args.plot:
-        why = _report.plot(cells, args.plot, levels, head[0].lstrip("# ") + " | "
-                           + head[1].split(":", 1)[1].split(";")[0].strip())
+        why = _report.plot(
+            cells,
+            args.plot,
+            levels,
+            head[0].lstrip("# ") + " | " + head[1].split(":", 1)[1].split(";")[0].strip(),
+        )
         log(f"bench: {why}" if why else f"bench: wrote {args.plot}")
     bad = [c for cell in cells for c in cell.cases if c.check != "ok"]
     if bad:

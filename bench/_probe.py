@@ -87,8 +87,9 @@ def load() -> tuple[Probe | None, str]:
     errors = []
     for flags in FLAG_SETS:
         key = hashlib.sha256(
-            b"\0".join([src, " ".join(cc).encode(), " ".join(flags).encode(),
-                        _cpu_flags().encode()])
+            b"\0".join(
+                [src, " ".join(cc).encode(), " ".join(flags).encode(), _cpu_flags().encode()]
+            )
         ).hexdigest()[:16]
         for d in _cache_dirs():
             lib_path = d / f"probe-{key}.so"

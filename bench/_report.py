@@ -70,9 +70,14 @@ class Cell:
         return 3 * self.nbytes if op == "value_and_gradient" else self.nbytes
 
     def ok(self, impl=None, op=None):
-        return [c for c in self.cases if c.check == "ok" and c.samples
-                and (impl is None or c.impl in ((impl,) if isinstance(impl, str) else impl))
-                and (op is None or c.op == op)]
+        return [
+            c
+            for c in self.cases
+            if c.check == "ok"
+            and c.samples
+            and (impl is None or c.impl in ((impl,) if isinstance(impl, str) else impl))
+            and (op is None or c.op == op)
+        ]
 
     def best(self, impl, op):
         cands = self.ok(impl, op)
@@ -87,12 +92,24 @@ class Cell:
 
     def fastreg(self, op, simd=None):
         simd = simd or self.default_simd
-        return next((c for c in self.cases if c.impl == "fastreg" and c.op == op
-                     and c.simd == simd and c.samples), None)
+        return next(
+            (
+                c
+                for c in self.cases
+                if c.impl == "fastreg" and c.op == op and c.simd == simd and c.samples
+            ),
+            None,
+        )
 
     def find(self, impl, op, stmt):
-        return next((c for c in self.cases if c.impl == impl and c.op == op
-                     and c.stmt == stmt and c.samples), None)
+        return next(
+            (
+                c
+                for c in self.cases
+                if c.impl == impl and c.op == op and c.stmt == stmt and c.samples
+            ),
+            None,
+        )
 
 
 def records(cells: list[Cell], meta: dict) -> list[dict]:
@@ -109,20 +126,33 @@ def records(cells: list[Cell], meta: dict) -> list[dict]:
             traffic = cell.nbytes if c.impl == "probe" else cell.traffic(c.op)
             gbps = traffic / med
             rec = {
-                "impl": c.impl, "op": c.op, "variant": c.variant, "stmt": c.shown,
-                "simd": c.simd, "dtype": cell.dtype, "n": cell.n, "bytes": traffic,
-                "ns_per_call": med, "ns_min": min(c.samples), "ns_q1": q[0], "ns_q3": q[2],
+                "impl": c.impl,
+                "op": c.op,
+                "variant": c.variant,
+                "stmt": c.shown,
+                "simd": c.simd,
+                "dtype": cell.dtype,
+                "n": cell.n,
+                "bytes": traffic,
+                "ns_per_call": med,
+                "ns_min": min(c.samples),
+                "ns_q1": q[0],
+                "ns_q3": q[2],
                 "ns_per_call_wall": statistics.median(c.samples_wall),
                 "ns_per_call_cpu": statistics.median(c.samples_cpu),
-                "gbps": gbps, "rounds": len(c.samples), "calls_per_block": c.number,
-                "check": c.check, "align64": cell.align,
+                "gbps": gbps,
+                "rounds": len(c.samples),
+                "calls_per_block": c.number,
+                "check": c.check,
+                "align64": cell.align,
             }
             if c.op in OPS:
                 bn, bp = best_np[c.op], best_peer[c.op]
                 rec["ratio_numpy_best"] = med / bn.median() if bn else None
                 rec["ratio_best_peer"] = med / bp.median() if bp else None
-                rec["pct_probe"] = (100 * gbps / probe_gbps
-                                    if probe_gbps and c.op != "value_and_gradient" else None)
+                rec["pct_probe"] = (
+                    100 * gbps / probe_gbps if probe_gbps and c.op != "value_and_gradient" else None
+                )
             rec.update(meta)
             out.append(rec)
     return out
@@ -140,9 +170,11 @@ def write_json(path: str, recs: list[dict]) -> None:
 
 def summary(cells: list[Cell], ops=OPS) -> list[str]:
     lines = []
-    hdr = (f"{'dtype':<8}{'n':>6} {'read probe':>10} | {'fastreg':>9} {'GB/s':>6} {'%probe':>6} | "
-           f"{'numpy best':>9} {'variant':<34} | {'best peer':>9} {'impl: variant':<34} | "
-           f"{'/numpy':>7} {'/peer':>6}")
+    hdr = (
+        f"{'dtype':<8}{'n':>6} {'read probe':>10} | {'fastreg':>9} {'GB/s':>6} {'%probe':>6} | "
+        f"{'numpy best':>9} {'variant':<34} | {'best peer':>9} {'impl: variant':<34} | "
+        f"{'/numpy':>7} {'/peer':>6}"
+    )
     for op in ops:
         rows = []
         for cell in cells:
@@ -153,8 +185,11 @@ def summary(cells: list[Cell], ops=OPS) -> list[str]:
             pg = cell.probe_gbps()
             frt = fr.median() if fr else None
             gbps = cell.traffic(op) / frt if frt else None
-            pct = (f"{100 * gbps / pg:5.0f}%" if gbps and pg and op != "value_and_gradient"
-                   else "     -")
+            pct = (
+                f"{100 * gbps / pg:5.0f}%"
+                if gbps and pg and op != "value_and_gradient"
+                else "     -"
+            )
             flag = "" if (fr is None or fr.check == "ok") else " !"
             rows.append(
                 f"{cell.dtype:<8}{fmt_n(cell.n):>6} "
@@ -175,16 +210,20 @@ def summary(cells: list[Cell], ops=OPS) -> list[str]:
 def detail(cells: list[Cell]) -> list[str]:
     lines = ["", "## every variant (median ns/call [q1-q3], ratio to NumPy's best / best peer)"]
     for cell in cells:
-        lines.append(f"\n{cell.dtype} n={cell.n} ({cell.nbytes} bytes, data address % 64 = "
-                     f"{cell.align})")
+        lines.append(
+            f"\n{cell.dtype} n={cell.n} ({cell.nbytes} bytes, data address % 64 = {cell.align})"
+        )
         p = cell.probe()
         if p:
-            lines.append(f"  {'probe':<10} {'read':<18} {fmt_time(p.median()):>9}  "
-                         f"{cell.probe_gbps():7.2f} GB/s  {p.label}")
+            lines.append(
+                f"  {'probe':<10} {'read':<18} {fmt_time(p.median()):>9}  "
+                f"{cell.probe_gbps():7.2f} GB/s  {p.label}"
+            )
         for op in OPS:
             bn, bp = cell.best("numpy", op), cell.best(PEERS, op)
-            for c in sorted((c for c in cell.cases if c.op == op and c.samples),
-                            key=lambda c: c.median()):
+            for c in sorted(
+                (c for c in cell.cases if c.op == op and c.samples), key=lambda c: c.median()
+            ):
                 q = quartiles(c.samples)
                 spread = f"[{fmt_time(q[0])}-{fmt_time(q[2])}]"
                 lines.append(
@@ -201,8 +240,13 @@ def simd_table(cells: list[Cell], levels: list[str]) -> list[str]:
     if len(levels) < 2:
         return []
     hdr = f"{'op':<19}{'dtype':<8}{'n':>6} " + " ".join(f"{lv:>14}" for lv in levels)
-    lines = ["", "## fastreg at every SIMD level (median ns/call, ratio to the default level "
-             f"{cells[0].default_simd if cells else ''})", hdr, "-" * len(hdr)]
+    lines = [
+        "",
+        "## fastreg at every SIMD level (median ns/call, ratio to the default level "
+        f"{cells[0].default_simd if cells else ''})",
+        hdr,
+        "-" * len(hdr),
+    ]
     for op in OPS:
         for cell in cells:
             base = cell.fastreg(op)
@@ -213,8 +257,9 @@ def simd_table(cells: list[Cell], levels: list[str]) -> list[str]:
                     cols.append(f"{fmt_time(c.median())} {c.median() / base.median():.2f}x")
                 else:
                     cols.append("-")
-            lines.append(f"{op:<19}{cell.dtype:<8}{fmt_n(cell.n):>6} "
-                         + " ".join(f"{s:>14}" for s in cols))
+            lines.append(
+                f"{op:<19}{cell.dtype:<8}{fmt_n(cell.n):>6} " + " ".join(f"{s:>14}" for s in cols)
+            )
     return lines
 
 
@@ -241,8 +286,14 @@ TARGETS = (
     ("float32", 16, "L1L2", ("scipy", "sum_abs", _ASUM), 0.50, 3),
     ("float32", 16, "L1L2", ("numpy", "L1L2", KERAS_EXPR), 1 / 40, 3),
     ("float32", 1 << 24, "L1L2", ("scipy", "L1L2", _COMPOSITE), 0.60, 3),
-    ("float32", 1 << 22, "value_and_gradient", ("best", ("numpy", "scipy"),
-                                                 "value_and_gradient"), 0.30, 3),
+    (
+        "float32",
+        1 << 22,
+        "value_and_gradient",
+        ("best", ("numpy", "scipy"), "value_and_gradient"),
+        0.30,
+        3,
+    ),
 )
 
 
@@ -253,15 +304,24 @@ def _paired(a, b) -> list[float]:
 def targets(cells: list[Cell]) -> tuple[list[str], list[dict]]:
     by_key = {(c.dtype, c.n): c for c in cells}
     hdr = f"{'target':<58} {'measured':>9} {'[q1 - q3]':<17} {'goal':>9}  result"
-    lines = ["", "## speed targets (issues #2, #3): fastreg vs peer, ratio of the two times "
-             "in each round, median over rounds", hdr, "-" * len(hdr)]
+    lines = [
+        "",
+        "## speed targets (issues #2, #3): fastreg vs peer, ratio of the two times "
+        "in each round, median over rounds",
+        hdr,
+        "-" * len(hdr),
+    ]
     rows = []
     for dtype, n, op, peer, goal, issue in TARGETS:
         p = "s" if dtype == "float32" else "d"
         cell = by_key.get((dtype, n))
         fr = cell.fastreg(op) if cell else None
-        frname = {"sum_abs": "sum_abs", "sum_squares": "sum_squares",
-                  "L1L2": "L1L2(x)", "value_and_gradient": "value_and_gradient(acc)"}[op]
+        frname = {
+            "sum_abs": "sum_abs",
+            "sum_squares": "sum_squares",
+            "L1L2": "L1L2(x)",
+            "value_and_gradient": "value_and_gradient(acc)",
+        }[op]
         if peer[0] == "probe":
             label = f"n={fmt_n(n)} {dtype}: {frname} % of C read probe"
             pc = cell.probe() if cell else None
@@ -276,8 +336,7 @@ def targets(cells: list[Cell]) -> tuple[list[str], list[dict]]:
             label = f"n={fmt_n(n)} {dtype}: {frname} / {name}"
             pc = cell.find(peer[0], peer[1], stmt) if cell else None
             goal_s = f"<= {goal:.3f}x" if goal < 0.1 else f"<= {goal:.2f}x"
-        row = {"target": label, "goal": goal_s, "issue": issue, "dtype": dtype, "n": n,
-               "op": op}
+        row = {"target": label, "goal": goal_s, "issue": issue, "dtype": dtype, "n": n, "op": op}
         if cell is None:
             row.update(result="n/a", why=f"n={n} {dtype} not run")
         elif fr is None:
@@ -322,11 +381,18 @@ def plot(cells: list[Cell], path: str, levels: list[str], title: str) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return ("matplotlib is not installed: pip install matplotlib "
-                "(or pip install 'fastreg[plot]'); no plot written")
+        return (
+            "matplotlib is not installed: pip install matplotlib "
+            "(or pip install 'fastreg[plot]'); no plot written"
+        )
     dtypes = sorted({c.dtype for c in cells})
-    fig, axes = plt.subplots(len(OPS), len(dtypes), figsize=(6.5 * len(dtypes), 3.2 * len(OPS)),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(OPS),
+        len(dtypes),
+        figsize=(6.5 * len(dtypes), 3.2 * len(OPS)),
+        squeeze=False,
+        sharex=True,
+    )
     for j, dt in enumerate(dtypes):
         dc = sorted((c for c in cells if c.dtype == dt), key=lambda c: c.n)
         for i, op in enumerate(OPS):
@@ -353,8 +419,10 @@ def plot(cells: list[Cell], path: str, levels: list[str], title: str) -> str:
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.set_title(f"{op} {dt}", fontsize=9)
-            ax.set_ylabel("GB/s" + (" (x, g read + g write)" if op == "value_and_gradient"
-                                    else " of x"), fontsize=8)
+            ax.set_ylabel(
+                "GB/s" + (" (x, g read + g write)" if op == "value_and_gradient" else " of x"),
+                fontsize=8,
+            )
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=6)
             if i == len(OPS) - 1:

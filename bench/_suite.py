@@ -44,20 +44,32 @@ NUMPY_CASES = (
     ("L1", "0.01*np.add.reduce(np.abs(x, out=t))", "0.01*add.reduce(abs(x, out=t))"),
     ("L2", "0.01*np.sum(np.square(x))", "Keras-style 0.01*np.sum(np.square(x))"),
     ("L2", "0.01*np.dot(x, x)"),
-    ("L1L2", "0.01*np.sum(np.abs(x)) + 0.01*np.sum(np.square(x))",
-     "Keras-style np.sum(abs) + np.sum(square)"),
-    ("L1L2", "0.01*np.add.reduce(np.abs(x)) + 0.01*np.dot(x, x)",
-     "0.01*add.reduce(abs(x)) + 0.01*dot(x, x)"),
-    ("L1L2", "0.01*np.add.reduce(np.abs(x, out=t)) + 0.01*np.dot(x, x)",
-     "0.01*add.reduce(abs(x, out=t)) + 0.01*dot"),
-    ("value_and_gradient",
-     "v = 0.01*np.add.reduce(np.abs(x)) + 0.01*np.dot(x, x); "
-     "g += 0.01*np.sign(x); g += 0.02*x",
-     "abs+dot; g += 0.01*sign(x); g += 0.02*x"),
-    ("value_and_gradient",
-     "v = 0.01*np.add.reduce(np.abs(x, out=t)) + 0.01*np.dot(x, x); "
-     "np.sign(x, out=t); t *= 0.01; g += t; np.multiply(x, 0.02, out=t); g += t",
-     "abs+dot; sign, scale, add via scratch t"),
+    (
+        "L1L2",
+        "0.01*np.sum(np.abs(x)) + 0.01*np.sum(np.square(x))",
+        "Keras-style np.sum(abs) + np.sum(square)",
+    ),
+    (
+        "L1L2",
+        "0.01*np.add.reduce(np.abs(x)) + 0.01*np.dot(x, x)",
+        "0.01*add.reduce(abs(x)) + 0.01*dot(x, x)",
+    ),
+    (
+        "L1L2",
+        "0.01*np.add.reduce(np.abs(x, out=t)) + 0.01*np.dot(x, x)",
+        "0.01*add.reduce(abs(x, out=t)) + 0.01*dot",
+    ),
+    (
+        "value_and_gradient",
+        "v = 0.01*np.add.reduce(np.abs(x)) + 0.01*np.dot(x, x); g += 0.01*np.sign(x); g += 0.02*x",
+        "abs+dot; g += 0.01*sign(x); g += 0.02*x",
+    ),
+    (
+        "value_and_gradient",
+        "v = 0.01*np.add.reduce(np.abs(x, out=t)) + 0.01*np.dot(x, x); "
+        "np.sign(x, out=t); t *= 0.01; g += t; np.multiply(x, 0.02, out=t); g += t",
+        "abs+dot; sign, scale, add via scratch t",
+    ),
 )
 KERAS_EXPR = "0.01*np.sum(np.abs(x)) + 0.01*np.sum(np.square(x))"
 
@@ -68,10 +80,12 @@ SCIPY_CASES = (
     ("L1", "0.01*{p}asum(x)"),
     ("L2", "0.01*{p}dot(x, x)"),
     ("L1L2", "0.01*{p}asum(x) + 0.01*{p}dot(x, x)"),
-    ("value_and_gradient",
-     "v = 0.01*{p}asum(x) + 0.01*{p}dot(x, x); np.sign(x, out=t); "
-     "{p}axpy(t, g, a=0.01); {p}axpy(x, g, a=0.02)",
-     "{p}asum+{p}dot; sign(x, out=t); 2 {p}axpy into g"),
+    (
+        "value_and_gradient",
+        "v = 0.01*{p}asum(x) + 0.01*{p}dot(x, x); np.sign(x, out=t); "
+        "{p}axpy(t, g, a=0.01); {p}axpy(x, g, a=0.02)",
+        "{p}asum+{p}dot; sign(x, out=t); 2 {p}axpy into g",
+    ),
 )
 
 TORCH_CASES = (
@@ -81,10 +95,12 @@ TORCH_CASES = (
     ("L1", "0.01*tx.abs().sum()"),
     ("L2", "0.01*torch.dot(tx, tx)"),
     ("L1L2", "0.01*tx.abs().sum() + 0.01*torch.dot(tx, tx)"),
-    ("value_and_gradient",
-     "v = 0.01*tx.abs().sum() + 0.01*torch.dot(tx, tx); "
-     "tg.add_(torch.sign(tx), alpha=0.01); tg.add_(tx, alpha=0.02)",
-     "abs().sum()+dot; tg.add_(sign); tg.add_(t)"),
+    (
+        "value_and_gradient",
+        "v = 0.01*tx.abs().sum() + 0.01*torch.dot(tx, tx); "
+        "tg.add_(torch.sign(tx), alpha=0.01); tg.add_(tx, alpha=0.02)",
+        "abs().sum()+dot; tg.add_(sign); tg.add_(t)",
+    ),
 )
 
 TF_CASES = (
@@ -93,8 +109,11 @@ TF_CASES = (
     ("L1", "tf_L1(c)", "tf.keras L1(0.01)(c)"),
     ("L2", "tf_L2(c)", "tf.keras L2(0.01)(c)"),
     ("L1L2", "tf_L1L2(c)", "tf.keras L1L2(0.01, 0.01)(c)"),
-    ("value_and_gradient", "v = tf_L1L2(c); gv.assign_add(0.01*tf.sign(c) + 0.02*c)",
-     "tf.keras L1L2(c); gv.assign_add(...)"),
+    (
+        "value_and_gradient",
+        "v = tf_L1L2(c); gv.assign_add(0.01*tf.sign(c) + 0.02*c)",
+        "tf.keras L1L2(c); gv.assign_add(...)",
+    ),
 )
 # what the tf_* names in TF_CASES are
 TF_NAMES = {
@@ -109,8 +128,11 @@ FASTREG_CASES = (
     ("L1", "l1(x)", "L1(0.01)(x)"),
     ("L2", "l2(x)", "L2(0.01)(x)"),
     ("L1L2", "l1l2(x)", "L1L2(0.01, 0.01)(x)"),
-    ("value_and_gradient", "l1l2.value_and_gradient(x, out=g, accumulate=True)",
-     "L1L2(0.01, 0.01).value_and_gradient(x, out=g, accumulate=True)"),
+    (
+        "value_and_gradient",
+        "l1l2.value_and_gradient(x, out=g, accumulate=True)",
+        "L1L2(0.01, 0.01).value_and_gradient(x, out=g, accumulate=True)",
+    ),
 )
 
 
@@ -253,23 +275,48 @@ def build_cases(x, g, t, *, fastreg, simd_levels, peers, probe, impls) -> list[C
     base = {"np": np, "_x": x, "_g": g, "_t": t}
     cases: list[Case] = []
     if probe is not None:
-        cases.append(ProbeCase("probe", "read", "probe_read(x)", dict(base, _probe=probe),
-                               label="C streaming read"))
+        cases.append(
+            ProbeCase(
+                "probe", "read", "probe_read(x)", dict(base, _probe=probe), label="C streaming read"
+            )
+        )
     if "fastreg" in impls:
         from fastreg.kernels import sum_abs, sum_squares
 
-        glb = dict(base, sum_abs=sum_abs, sum_squares=sum_squares,
-                   l1=fastreg.L1(0.01), l2=fastreg.L2(0.01), l1l2=fastreg.L1L2(0.01, 0.01),
-                   _set_simd=fastreg.set_simd)
+        glb = dict(
+            base,
+            sum_abs=sum_abs,
+            sum_squares=sum_squares,
+            l1=fastreg.L1(0.01),
+            l2=fastreg.L2(0.01),
+            l1l2=fastreg.L1L2(0.01, 0.01),
+            _set_simd=fastreg.set_simd,
+        )
         for level in simd_levels:
             for op, stmt, *label in FASTREG_CASES:
-                cases.append(Case("fastreg", op, stmt, glb, simd=level,
-                                  label=label[0] if label else "",
-                                  grad="g" if op == "value_and_gradient" else None))
+                cases.append(
+                    Case(
+                        "fastreg",
+                        op,
+                        stmt,
+                        glb,
+                        simd=level,
+                        label=label[0] if label else "",
+                        grad="g" if op == "value_and_gradient" else None,
+                    )
+                )
     if "numpy" in impls:
         for op, stmt, *label in NUMPY_CASES:
-            cases.append(Case("numpy", op, stmt, base, label=label[0] if label else "",
-                              grad="g" if op == "value_and_gradient" else None))
+            cases.append(
+                Case(
+                    "numpy",
+                    op,
+                    stmt,
+                    base,
+                    label=label[0] if label else "",
+                    grad="g" if op == "value_and_gradient" else None,
+                )
+            )
     if "scipy" in peers:
         blas = peers["scipy"]
         p = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(dtype)
@@ -278,25 +325,55 @@ def build_cases(x, g, t, *, fastreg, simd_levels, peers, probe, impls) -> list[C
             for name in ("asum", "dot", "axpy"):
                 glb[p + name] = getattr(blas, p + name)
             for op, stmt, *label in SCIPY_CASES:
-                cases.append(Case("scipy", op, stmt.format(p=p), glb,
-                                  label=label[0].format(p=p) if label else "",
-                                  grad="g" if op == "value_and_gradient" else None))
+                cases.append(
+                    Case(
+                        "scipy",
+                        op,
+                        stmt.format(p=p),
+                        glb,
+                        label=label[0].format(p=p) if label else "",
+                        grad="g" if op == "value_and_gradient" else None,
+                    )
+                )
     if "torch" in peers:
         torch = peers["torch"]
         glb = dict(base, torch=torch, tx=torch.from_numpy(x), tg=torch.from_numpy(g))
         for op, stmt, *label in TORCH_CASES:
-            cases.append(Case("torch", op, stmt, glb, label=label[0] if label else "",
-                              grad="g" if op == "value_and_gradient" else None))
+            cases.append(
+                Case(
+                    "torch",
+                    op,
+                    stmt,
+                    glb,
+                    label=label[0] if label else "",
+                    grad="g" if op == "value_and_gradient" else None,
+                )
+            )
     if "tensorflow" in peers:
         tf = peers["tensorflow"]
         regs = tf.keras.regularizers
-        glb = dict(base, tf=tf, c=tf.constant(x), gv=tf.Variable(np.zeros_like(x)),
-                   tf_L1=regs.L1(0.01), tf_L2=regs.L2(0.01), tf_L1L2=regs.L1L2(0.01, 0.01))
+        glb = dict(
+            base,
+            tf=tf,
+            c=tf.constant(x),
+            gv=tf.Variable(np.zeros_like(x)),
+            tf_L1=regs.L1(0.01),
+            tf_L2=regs.L2(0.01),
+            tf_L1L2=regs.L1L2(0.01, 0.01),
+        )
         for op, stmt, *label in TF_CASES:
             vag = op == "value_and_gradient"
-            cases.append(Case("tensorflow", op, stmt, glb, label=label[0] if label else "",
-                              grad="gv.numpy()" if vag else None,
-                              reset="gv.assign(tf.zeros_like(gv))" if vag else None))
+            cases.append(
+                Case(
+                    "tensorflow",
+                    op,
+                    stmt,
+                    glb,
+                    label=label[0] if label else "",
+                    grad="gv.numpy()" if vag else None,
+                    reset="gv.assign(tf.zeros_like(gv))" if vag else None,
+                )
+            )
     return cases
 
 
@@ -309,8 +386,12 @@ def references(x) -> dict:
     a = math.fsum(np.abs(x64)) if x.size <= 1 << 20 else float(np.sum(np.abs(x64)))
     s = float(np.dot(x64, x64))
     return {
-        "sum_abs": a, "sum_squares": s, "L1": 0.01 * a, "L2": 0.01 * s,
-        "L1L2": 0.01 * a + 0.01 * s, "value_and_gradient": 0.01 * a + 0.01 * s,
+        "sum_abs": a,
+        "sum_squares": s,
+        "L1": 0.01 * a,
+        "L2": 0.01 * s,
+        "L1L2": 0.01 * a + 0.01 * s,
+        "value_and_gradient": 0.01 * a + 0.01 * s,
         "_grad": 0.01 * np.sign(x64) + 0.02 * x64,
     }
 
@@ -375,8 +456,16 @@ def calibrate(case: Case, block_s: float, warm: bool = False) -> int:
     return max(1, round(number * block_s / max(dt, 1e-9)))
 
 
-def run_cell(cases: list[Case], *, rounds: int, block_s: float, rng: random.Random,
-             clock: str = "cpu", progress=None, warm: bool = False) -> None:
+def run_cell(
+    cases: list[Case],
+    *,
+    rounds: int,
+    block_s: float,
+    rng: random.Random,
+    clock: str = "cpu",
+    progress=None,
+    warm: bool = False,
+) -> None:
     """Calibrate, then time ``rounds`` shuffled rounds of one block per case.
 
     Both clocks are recorded; ``clock`` picks the one the report uses. "cpu" is the

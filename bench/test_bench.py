@@ -48,10 +48,17 @@ def _fastreg(op, x, g, t):
         return "sum_squares(x)", sum_squares, (x,), {}
     if op == "value_and_gradient":
         reg = fastreg.L1L2(0.01, 0.01)
-        return ("L1L2(0.01, 0.01).value_and_gradient(x, out=g, accumulate=True)",
-                reg.value_and_gradient, (x,), {"out": g, "accumulate": True})
-    reg = {"L1": lambda: fastreg.L1(0.01), "L2": lambda: fastreg.L2(0.01),
-           "L1L2": lambda: fastreg.L1L2(0.01, 0.01)}[op]()
+        return (
+            "L1L2(0.01, 0.01).value_and_gradient(x, out=g, accumulate=True)",
+            reg.value_and_gradient,
+            (x,),
+            {"out": g, "accumulate": True},
+        )
+    reg = {
+        "L1": lambda: fastreg.L1(0.01),
+        "L2": lambda: fastreg.L2(0.01),
+        "L1L2": lambda: fastreg.L1L2(0.01, 0.01),
+    }[op]()
     return f"{op}(...)(x)", reg, (x,), {}
 
 
@@ -70,8 +77,10 @@ def _numpy(op, x, g, t):
         "sum_squares": ("np.dot(x, x)", lambda x: np.dot(x, x)),
         "L1": ("0.01*np.sum(np.abs(x))", lambda x: 0.01 * np.sum(np.abs(x))),
         "L2": ("0.01*np.sum(np.square(x))", lambda x: 0.01 * np.sum(np.square(x))),
-        "L1L2": ("0.01*np.sum(np.abs(x)) + 0.01*np.sum(np.square(x))",
-                 lambda x: 0.01 * np.sum(np.abs(x)) + 0.01 * np.sum(np.square(x))),
+        "L1L2": (
+            "0.01*np.sum(np.abs(x)) + 0.01*np.sum(np.square(x))",
+            lambda x: 0.01 * np.sum(np.abs(x)) + 0.01 * np.sum(np.square(x)),
+        ),
     }
     if op == "value_and_gradient":
         return "abs/dot value; sign, scale, add into g with a scratch buffer", vag, (x, g, t), {}
@@ -96,10 +105,16 @@ def _scipy(op, x, g, t):
         "sum_squares": (f"{p}dot(x, x)", dot, (x, x)),
         "L1": (f"0.01*{p}asum(x)", lambda x: 0.01 * asum(x), (x,)),
         "L2": (f"0.01*{p}dot(x, x)", lambda x: 0.01 * dot(x, x), (x,)),
-        "L1L2": (f"0.01*{p}asum(x) + 0.01*{p}dot(x, x)",
-                 lambda x: 0.01 * asum(x) + 0.01 * dot(x, x), (x,)),
-        "value_and_gradient": (f"{p}asum + {p}dot value; sign into scratch, 2x {p}axpy into g",
-                               vag, (x, g, t)),
+        "L1L2": (
+            f"0.01*{p}asum(x) + 0.01*{p}dot(x, x)",
+            lambda x: 0.01 * asum(x) + 0.01 * dot(x, x),
+            (x,),
+        ),
+        "value_and_gradient": (
+            f"{p}asum + {p}dot value; sign into scratch, 2x {p}axpy into g",
+            vag,
+            (x, g, t),
+        ),
     }
     name, fn, args = table[op]
     return name, fn, args, {}
@@ -118,7 +133,12 @@ def test_bench(benchmark, op, dtype, n, impl):
     variant, fn, args, kwargs = MAKERS[impl](op, x, g, t)
     benchmark.group = f"{op} {dtype} n={n}"
     benchmark.extra_info.update(
-        impl=impl, op=op, variant=variant, dtype=dtype, n=n, bytes=x.nbytes,
+        impl=impl,
+        op=op,
+        variant=variant,
+        dtype=dtype,
+        n=n,
+        bytes=x.nbytes,
         simd=fastreg.simd_info()["active"] if impl == "fastreg" else None,
     )
     result = benchmark(fn, *args, **kwargs)

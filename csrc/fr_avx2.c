@@ -1,24 +1,27 @@
 /*
  * fr_avx2.c - AVX2 kernels (x86-64-v3 machines: Haswell and later, Zen).
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit:
- *   - float32: the 64 logical lanes are 8 ymm registers of 8 floats; element
- *     i of a block goes to register (i % 64) / 8, position i % 8.
- *   - float64: the 32 logical lanes are 8 ymm registers of 4 doubles.
+ * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * logical float64 lanes are 8 ymm registers of 4 doubles; element i of a
+ * block goes to register (i % 32) / 4, position i % 4. float32 input is
+ * widened 4 floats at a time (vcvtps2pd from a 16-byte load, exact), which
+ * is the limit in cache: about 1 conversion per cycle on Zen 3, half the
+ * speed of float32 lanes, the price of float64 accuracy (fr_internal.h).
  * Eight independent accumulators per sum also cover the 3-cycle latency of
- * vaddps on the 2 add ports. With both sums on, 16 accumulators would take
+ * vaddpd on the 2 add ports. With both sums on, 16 accumulators would take
  * every ymm register, so a block is then read in two passes over the lanes
- * 0-31 and 32-63 (float64: 0-15 and 16-31) with 4 + 4 accumulators each;
- * the two passes read disjoint halves of each 256-byte group, so memory is
- * still read once.
+ * 0-15 and 16-31 with 4 + 4 accumulators each; the two passes read disjoint
+ * halves of each group, so memory is still read once.
  *
  * Tails: the last partial group of a block is run with whole vectors, then
  * one vmaskmovps load; masked-off lanes load +0, and adding +0 to a lane is
  * exact (lanes only hold +0, positive values, inf or NaN). vmaskmovps
  * stores are microcoded on AMD (~18 cycles each on Zen 3), so a partial
  * result vector is stored in 4/2/1-element pieces. Nothing past n is read
- * or written. A sum with one term over a misaligned x uses aligned loads
- * and rotated lanes instead (see "aligned loads for a misaligned x").
+ * or written. A float64 sum with one term over a misaligned x uses aligned
+ * loads and rotated lanes instead (see "aligned loads for a misaligned x");
+ * float32 sums read 16 bytes at a time, which NumPy's 16-byte alignment
+ * keeps inside a cache line.
  *
  * No FMA: every product is rounded on its own (mul, then add). The target
  * below deliberately leaves out "fma", so the compiler cannot contract a
@@ -50,8 +53,8 @@
 #define FR_UNROLL
 #endif
 
-#define G32  FR_LANES32 /* float32 elements per group: 8 registers */
-#define G64  FR_LANES64 /* float64 elements per group: 8 registers */
+#define G32  64         /* float32 elements per gradient group: 8 registers */
+#define G64  FR_LANES64 /* float64 lanes: 8 registers */
 #define NREG 8          /* registers per group */
 
 /* ---- element operations --------------------------------------------- */
@@ -143,15 +146,7 @@ FR_INLINE FR_TARGET __m256d prox_pd(__m256d v, __m256d vt, __m256d vd, int flags
     return v;
 }
 
-/* S[j..j+7] += (double)L[j..j+7]: the block flush of fr_internal.h. */
-FR_INLINE FR_TARGET void flush_ps(double *dst, __m256 acc)
-{
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(acc));
-    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1));
-    _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), lo));
-    _mm256_storeu_pd(dst + 4, _mm256_add_pd(_mm256_loadu_pd(dst + 4), hi));
-}
-
+/* S[j..j+3] += L[j..j+3]: the block flush of fr_internal.h. */
 FR_INLINE FR_TARGET void flush_pd(double *dst, __m256d acc)
 {
     _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), acc));
@@ -278,12 +273,37 @@ FR_INLINE FR_TARGET void store_part_pd(double *o, __m256d v, size_t r)
         }                                                                                          \
     } while (0)
 
-FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int f, int c, int sums,
-                                  int grad, int flags, float a, float b, fr_lanes *s)
+/* float32 gradient (no sums: those are taken in float64 by pass_wide). */
+FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
     __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+    const int f = 0, c = NREG, sums = 0, grad = 1;
+    fr_lanes *s = NULL;
     FR_PASS(__m256, 8, G32, _mm256_setzero_ps(), _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
-            store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, flush_ps);
+            store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH);
+}
+
+/* 4 floats widened exactly to the 4 doubles of a lane register; the first
+   r (1 .. 3) of them, the rest +0, neither read nor able to fault. */
+FR_INLINE FR_TARGET __m256d load_wide(const float *p)
+{
+    return _mm256_cvtps_pd(_mm_loadu_ps(p));
+}
+
+FR_INLINE FR_TARGET __m256d load_wide_part(const float *p, size_t r)
+{
+    __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32((int)r), _mm_setr_epi32(0, 1, 2, 3));
+    return _mm256_cvtps_pd(_mm_maskload_ps(p, m));
+}
+
+/* float32 sums in the float64 lanes: registers f .. f+c-1 of each group. */
+FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int f, int c, int sums, fr_lanes *s)
+{
+    __m256d va = _mm256_setzero_pd(), vb = va;
+    const int grad = 0, flags = 0;
+    float *out = NULL;
+    FR_PASS(__m256d, 4, G64, _mm256_setzero_pd(), load_wide, load_wide_part, FR_NO_STORE,
+            FR_NO_STORE_PART, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd);
 }
 
 FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums,
@@ -296,14 +316,13 @@ FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f,
 
 /* The whole block: 8 registers in one pass with at most one sum, two
    passes of 4 when both sums are on (see the top of the file). */
-FR_INLINE FR_TARGET void block_f32(const float *x, float *out, size_t n, int sums, int grad,
-                                   int flags, float a, float b, fr_lanes *s)
+FR_INLINE FR_TARGET void block_wide(const float *x, size_t n, int sums, fr_lanes *s)
 {
     if ((sums & FR_ABS) && (sums & FR_SQ)) {
-        pass_f32(x, out, n, 0, 4, sums, grad, flags, a, b, s);
-        pass_f32(x, out, n, 4, 4, sums, grad, flags, a, b, s);
+        pass_wide(x, n, 0, 4, sums, s);
+        pass_wide(x, n, 4, 4, sums, s);
     } else {
-        pass_f32(x, out, n, 0, 8, sums, grad, flags, a, b, s);
+        pass_wide(x, n, 0, 8, sums, s);
     }
 }
 
@@ -335,15 +354,6 @@ FR_INLINE FR_TARGET void block_f64(const double *x, double *out, size_t n, int s
  * loop. Used with one sum on (8 accumulators); with both, the two passes of
  * block_* take over.
  */
-FR_INLINE FR_TARGET __m256i range_ps(ptrdiff_t lo, ptrdiff_t hi)
-{
-    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
-    hi = hi < 0 ? 0 : hi > 8 ? 8 : hi;
-    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)lo), iota),
-                               _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), iota));
-}
-
 FR_INLINE FR_TARGET __m256i range_pd(ptrdiff_t lo, ptrdiff_t hi)
 {
     __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
@@ -404,13 +414,6 @@ FR_INLINE FR_TARGET __m256i range_pd(ptrdiff_t lo, ptrdiff_t hi)
         }                                                                                          \
     } while (0)
 
-/* One sum (a constant) of a block whose x is misaligned by q (1 .. 7) floats. */
-FR_INLINE FR_TARGET void rot_f32(const float *x, size_t n, size_t q, int sums, fr_lanes *s)
-{
-    FR_ROT(__m256, 8, G32, float, _mm256_setzero_ps(), _mm256_load_ps, _mm256_maskload_ps, range_ps,
-           _mm256_storeu_ps, _mm256_loadu_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, flush_ps);
-}
-
 /* One sum (a constant) of a block whose x is misaligned by q (1 .. 3) doubles. */
 FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, fr_lanes *s)
 {
@@ -423,24 +426,15 @@ FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, 
 
 static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
-    uintptr_t addr = (uintptr_t)x;
-    size_t q = (size_t)(addr / sizeof *x) % 8;
-    if (q && addr % sizeof *x == 0 && (what == FR_ABS || what == FR_SQ)) {
-        if (what == FR_ABS)
-            rot_f32(x, n, q, FR_ABS, s);
-        else
-            rot_f32(x, n, q, FR_SQ, s);
-        return;
-    }
     switch (what & (FR_ABS | FR_SQ)) {
     case FR_ABS:
-        block_f32(x, NULL, n, FR_ABS, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS, s);
         break;
     case FR_SQ:
-        block_f32(x, NULL, n, FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_SQ, s);
         break;
     case FR_ABS | FR_SQ:
-        block_f32(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS | FR_SQ, s);
         break;
     default:
         break;
@@ -473,39 +467,10 @@ static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
-/* One specialised copy of the block per flag combination (16), so that no
-   flag is tested inside the loop. With FR_VALUE the sums of the terms that
-   are on are taken in the same pass over x. */
-#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
-    case FL:                                                                                       \
-        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
-        break
-#define FR_GRAD_SWITCH(BLOCK)                                                                      \
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_GRAD_CASE(BLOCK, 0);                                                                    \
-        FR_GRAD_CASE(BLOCK, 1);                                                                    \
-        FR_GRAD_CASE(BLOCK, 2);                                                                    \
-        FR_GRAD_CASE(BLOCK, 3);                                                                    \
-        FR_GRAD_CASE(BLOCK, 4);                                                                    \
-        FR_GRAD_CASE(BLOCK, 5);                                                                    \
-        FR_GRAD_CASE(BLOCK, 6);                                                                    \
-        FR_GRAD_CASE(BLOCK, 7);                                                                    \
-        FR_GRAD_CASE(BLOCK, 8);                                                                    \
-        FR_GRAD_CASE(BLOCK, 9);                                                                    \
-        FR_GRAD_CASE(BLOCK, 10);                                                                   \
-        FR_GRAD_CASE(BLOCK, 11);                                                                   \
-        FR_GRAD_CASE(BLOCK, 12);                                                                   \
-        FR_GRAD_CASE(BLOCK, 13);                                                                   \
-        FR_GRAD_CASE(BLOCK, 14);                                                                   \
-        FR_GRAD_CASE(BLOCK, 15);                                                                   \
-    default:                                                                                       \
-        break;                                                                                     \
-    }
-
 static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
                                fr_lanes *s)
 {
-    FR_GRAD_SWITCH(block_f32)
+    FR_GRAD_F32_BODY
 }
 
 static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a, double b,

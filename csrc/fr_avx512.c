@@ -1,24 +1,32 @@
 /*
  * fr_avx512.c - AVX-512F kernels (Skylake-SP and later, Zen 4).
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit:
- *   - float32: the 64 logical lanes are 4 zmm registers of 16 floats;
- *     element i of a block goes to register (i % 64) / 16, position i % 16.
- *   - float64: the 32 logical lanes are 4 zmm registers of 8 doubles.
- * So there are 4 accumulators per sum and both sums fit in one pass (8 of
- * the 32 zmm registers). Four dependency chains cannot saturate two add
+ * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * logical float64 lanes are 4 zmm registers of 8 doubles; element i of a
+ * block goes to register (i % 32) / 8, position i % 8. float32 input is
+ * widened 8 floats at a time (vcvtps2pd zmm from a 32-byte load, exact)
+ * into the same lanes, so its sums are those of the widened float64 block;
+ * one conversion per 8 elements is the price of float64 accuracy
+ * (fr_internal.h). The float32 gradient and prox stay in float32 (16 per
+ * zmm).
+ * The 32 lanes make 4 accumulators per sum, and both sums fit in one pass
+ * (8 of the 32 zmm registers). Four dependency chains cannot saturate two add
  * ports with a 4-cycle latency, so in L1 this level runs at about one add
- * per cycle (64 bytes/cycle); more chains would change which elements share
- * a lane, i.e. the bits. From L2 outwards memory is the limit anyway.
+ * per cycle; more chains would change which elements share a lane, i.e. the
+ * bits. From L2 outwards memory is the limit anyway.
  *
  * Only AVX-512F is used (no DQ/BW/VL, so detection needs only the F bit and
  * the ZMM state in XCR0): bitwise float operations go through the integer
- * forms, and the flush converts with 256-bit AVX instructions.
+ * forms, and a masked float32 tail is a 512-bit masked load whose low half
+ * is widened (a 256-bit masked load would need VL).
  *
  * Tails: whole vectors, then one masked load (masked-off lanes load +0,
  * which adds exactly nothing to a lane) and one masked store. Masked
- * elements are neither read nor written and cannot fault. The sums of a
- * misaligned x use aligned loads with rotated lanes (see below).
+ * elements are neither read nor written and cannot fault. The float64 sums
+ * of a misaligned x use aligned loads with rotated lanes (see below); the
+ * float32 sums read 32 bytes per conversion with plain unaligned loads
+ * (from NumPy's 16-byte aligned data at most every other one splits a cache
+ * line, where every 64-byte load of a misaligned x would).
  *
  * No FMA: every product is rounded on its own (mul, then add). AVX-512F
  * includes FMA instructions, so this file relies on -ffp-contract=off (set
@@ -76,6 +84,16 @@ static void fr_emu_mask_storeu_pd(void *p, __mmask8 k, __m512d a)
         if (k >> i & 1)
             ((double *)p)[i] = v[i];
 }
+static __m512d fr_emu_cvtps_pd(__m256 a) /* exact, element by element */
+{
+    float f[8];
+    double v[8];
+    int i;
+    _mm256_storeu_ps(f, a);
+    for (i = 0; i < 8; i++)
+        v[i] = (double)f[i];
+    return _mm512_loadu_pd(v);
+}
 static __m512 fr_emu_cvtph_ps(__m256i h) /* two F16C halves, SIMDe's */
 {
     __m256 lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
@@ -95,12 +113,14 @@ static __m256i fr_emu_cvtps_ph(__m512 v)
 #undef _mm512_maskz_loadu_pd
 #undef _mm512_mask_storeu_ps
 #undef _mm512_mask_storeu_pd
+#undef _mm512_cvtps_pd
 #undef _mm512_cvtph_ps
 #undef _mm512_cvtps_ph
 #define _mm512_maskz_loadu_ps   fr_emu_maskz_loadu_ps
 #define _mm512_maskz_loadu_pd   fr_emu_maskz_loadu_pd
 #define _mm512_mask_storeu_ps   fr_emu_mask_storeu_ps
 #define _mm512_mask_storeu_pd   fr_emu_mask_storeu_pd
+#define _mm512_cvtps_pd         fr_emu_cvtps_pd
 #define _mm512_cvtph_ps         fr_emu_cvtph_ps
 #define _mm512_cvtps_ph(v, imm) fr_emu_cvtps_ph(v)
 #define FR_ARCH_X86_64_EMU      1
@@ -133,8 +153,8 @@ static __m256i fr_emu_cvtps_ph(__m512 v)
 #define FR_UNROLL
 #endif
 
-#define G32  FR_LANES32 /* float32 elements per group: 4 registers */
-#define G64  FR_LANES64 /* float64 elements per group: 4 registers */
+#define G32  64         /* float32 elements per gradient group: 4 registers */
+#define G64  FR_LANES64 /* float64 lanes: 4 registers */
 #define NREG 4          /* registers per group */
 
 /* ---- element operations --------------------------------------------- */
@@ -249,20 +269,7 @@ FR_INLINE FR_TARGET __m512d prox_pd(__m512d v, __m512d vt, __m512d vd, int flags
     return v;
 }
 
-/* S[j..j+15] += (double)L[j..j+15]: the block flush of fr_internal.h, in
-   quarters with the AVX conversion (once per block: speed is no issue). */
-FR_INLINE FR_TARGET void flush_ps(double *dst, __m512 acc)
-{
-    __m256d q0 = _mm256_cvtps_pd(_mm512_extractf32x4_ps(acc, 0));
-    __m256d q1 = _mm256_cvtps_pd(_mm512_extractf32x4_ps(acc, 1));
-    __m256d q2 = _mm256_cvtps_pd(_mm512_extractf32x4_ps(acc, 2));
-    __m256d q3 = _mm256_cvtps_pd(_mm512_extractf32x4_ps(acc, 3));
-    _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), q0));
-    _mm256_storeu_pd(dst + 4, _mm256_add_pd(_mm256_loadu_pd(dst + 4), q1));
-    _mm256_storeu_pd(dst + 8, _mm256_add_pd(_mm256_loadu_pd(dst + 8), q2));
-    _mm256_storeu_pd(dst + 12, _mm256_add_pd(_mm256_loadu_pd(dst + 12), q3));
-}
-
+/* S[j..j+7] += L[j..j+7]: the block flush of fr_internal.h. */
 FR_INLINE FR_TARGET void flush_pd(double *dst, __m512d acc)
 {
     _mm512_storeu_pd(dst, _mm512_add_pd(_mm512_loadu_pd(dst), acc));
@@ -362,12 +369,37 @@ FR_INLINE FR_TARGET void store_part_pd(double *o, __m512d v, size_t r)
         }                                                                                          \
     } while (0)
 
-FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int f, int c, int sums,
-                                  int grad, int flags, float a, float b, fr_lanes *s)
+/* float32 gradient (no sums: those are taken in float64 by pass_wide). */
+FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
     __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
+    const int f = 0, c = NREG, sums = 0, grad = 1;
+    fr_lanes *s = NULL;
     FR_PASS(__m512, 16, G32, _mm512_setzero_ps(), _mm512_loadu_ps, load_part_ps, _mm512_storeu_ps,
-            store_part_ps, _mm512_add_ps, _mm512_mul_ps, abs_ps, grad_ps, flush_ps);
+            store_part_ps, _mm512_add_ps, _mm512_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH);
+}
+
+/* 8 floats widened exactly to the 8 doubles of a lane register; the first
+   r (1 .. 7) of them, the rest +0, neither read nor able to fault (a
+   512-bit masked load: the 256-bit one needs AVX-512VL). */
+FR_INLINE FR_TARGET __m512d load_wide(const float *p)
+{
+    return _mm512_cvtps_pd(_mm256_loadu_ps(p));
+}
+
+FR_INLINE FR_TARGET __m512d load_wide_part(const float *p, size_t r)
+{
+    return _mm512_cvtps_pd(_mm512_castps512_ps256(load_part_ps(p, r)));
+}
+
+/* float32 sums in the float64 lanes (4 + 4 accumulators: one pass). */
+FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int sums, fr_lanes *s)
+{
+    __m512d va = _mm512_setzero_pd(), vb = va;
+    const int f = 0, c = NREG, grad = 0, flags = 0;
+    float *out = NULL;
+    FR_PASS(__m512d, 8, G64, _mm512_setzero_pd(), load_wide, load_wide_part, FR_NO_STORE,
+            FR_NO_STORE_PART, _mm512_add_pd, _mm512_mul_pd, abs_pd, grad_pd, flush_pd);
 }
 
 FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums,
@@ -379,12 +411,6 @@ FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f,
 }
 
 /* The whole block in one pass: at most 4 + 4 accumulators. */
-FR_INLINE FR_TARGET void block_f32(const float *x, float *out, size_t n, int sums, int grad,
-                                   int flags, float a, float b, fr_lanes *s)
-{
-    pass_f32(x, out, n, 0, NREG, sums, grad, flags, a, b, s);
-}
-
 FR_INLINE FR_TARGET void block_f64(const double *x, double *out, size_t n, int sums, int grad,
                                    int flags, double a, double b, fr_lanes *s)
 {
@@ -394,33 +420,21 @@ FR_INLINE FR_TARGET void block_f64(const double *x, double *out, size_t n, int s
 /* ---- aligned loads for a misaligned x -------------------------------- */
 
 /*
- * NumPy data is often only 16-byte aligned, and then every 64-byte load
- * splits a cache line (30-50 % slower at L2 sizes on Intel). With q = the
- * misalignment in elements, the block is read with aligned loads from
- * xa = x - q instead: element i lands in register ((i + q) / W) % 4,
- * position (i + q) % W. That is a fixed place for each lane j = i % G (flat
- * index (j + q) % G), so every lane still adds its own elements in order,
- * only held in a rotated place; the flush un-rotates. The q elements before
- * x and those past n are masked off (+0, never read). Both sums fit (8
- * accumulators).
+ * float64 sums. NumPy data is often only 16-byte aligned, and then every
+ * 64-byte load splits a cache line (30-50 % slower at L2 sizes on Intel).
+ * With q = the misalignment in elements, the block is read with aligned
+ * loads from xa = x - q instead: element i lands in register
+ * ((i + q) / W) % 4, position (i + q) % W. That is a fixed place for each
+ * lane j = i % G (flat index (j + q) % G), so every lane still adds its own
+ * elements in order, only held in a rotated place; the flush un-rotates.
+ * The q elements before x and those past n are masked off (+0, never
+ * read). Both sums fit (8 accumulators).
  */
-FR_INLINE FR_TARGET __mmask16 range_ps(ptrdiff_t lo, ptrdiff_t hi)
-{
-    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
-    hi = hi < 0 ? 0 : hi > 16 ? 16 : hi;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
 FR_INLINE FR_TARGET __mmask8 range_pd(ptrdiff_t lo, ptrdiff_t hi)
 {
     lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
     hi = hi < 0 ? 0 : hi > 8 ? 8 : hi;
     return (__mmask8)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
-FR_INLINE FR_TARGET __m512 mload_ps(const float *p, __mmask16 m)
-{
-    return _mm512_maskz_loadu_ps(m, p);
 }
 
 FR_INLINE FR_TARGET __m512d mload_pd(const double *p, __mmask8 m)
@@ -479,13 +493,6 @@ FR_INLINE FR_TARGET __m512d mload_pd(const double *p, __mmask8 m)
         }                                                                                          \
     } while (0)
 
-/* The sums (a constant) of a block whose x is misaligned by q (1 .. 15) floats. */
-FR_INLINE FR_TARGET void rot_f32(const float *x, size_t n, size_t q, int sums, fr_lanes *s)
-{
-    FR_ROT(__m512, 16, G32, float, _mm512_setzero_ps(), _mm512_load_ps, mload_ps, range_ps,
-           _mm512_storeu_ps, _mm512_loadu_ps, _mm512_add_ps, _mm512_mul_ps, abs_ps, flush_ps);
-}
-
 /* The sums (a constant) of a block whose x is misaligned by q (1 .. 7) doubles. */
 FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, fr_lanes *s)
 {
@@ -495,34 +502,19 @@ FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, 
 
 /* ---- table entries ---------------------------------------------------- */
 
+/* float32: widened to float64 in the float64 lanes, no aligned-load path
+   (see the top of the file). */
 static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
-    uintptr_t addr = (uintptr_t)x;
-    size_t q = (size_t)(addr / sizeof *x) % 16;
-    if (q && addr % sizeof *x == 0) {
-        switch (what & (FR_ABS | FR_SQ)) {
-        case FR_ABS:
-            rot_f32(x, n, q, FR_ABS, s);
-            return;
-        case FR_SQ:
-            rot_f32(x, n, q, FR_SQ, s);
-            return;
-        case FR_ABS | FR_SQ:
-            rot_f32(x, n, q, FR_ABS | FR_SQ, s);
-            return;
-        default:
-            return;
-        }
-    }
     switch (what & (FR_ABS | FR_SQ)) {
     case FR_ABS:
-        block_f32(x, NULL, n, FR_ABS, 0, 0, 0.0f, 0.0f, s);
+        pass_wide(x, n, FR_ABS, s);
         break;
     case FR_SQ:
-        block_f32(x, NULL, n, FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        pass_wide(x, n, FR_SQ, s);
         break;
     case FR_ABS | FR_SQ:
-        block_f32(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        pass_wide(x, n, FR_ABS | FR_SQ, s);
         break;
     default:
         break;
@@ -563,39 +555,10 @@ static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
-/* One specialised copy of the block per flag combination (16), so that no
-   flag is tested inside the loop. With FR_VALUE the sums of the terms that
-   are on are taken in the same pass over x. */
-#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
-    case FL:                                                                                       \
-        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
-        break
-#define FR_GRAD_SWITCH(BLOCK)                                                                      \
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_GRAD_CASE(BLOCK, 0);                                                                    \
-        FR_GRAD_CASE(BLOCK, 1);                                                                    \
-        FR_GRAD_CASE(BLOCK, 2);                                                                    \
-        FR_GRAD_CASE(BLOCK, 3);                                                                    \
-        FR_GRAD_CASE(BLOCK, 4);                                                                    \
-        FR_GRAD_CASE(BLOCK, 5);                                                                    \
-        FR_GRAD_CASE(BLOCK, 6);                                                                    \
-        FR_GRAD_CASE(BLOCK, 7);                                                                    \
-        FR_GRAD_CASE(BLOCK, 8);                                                                    \
-        FR_GRAD_CASE(BLOCK, 9);                                                                    \
-        FR_GRAD_CASE(BLOCK, 10);                                                                   \
-        FR_GRAD_CASE(BLOCK, 11);                                                                   \
-        FR_GRAD_CASE(BLOCK, 12);                                                                   \
-        FR_GRAD_CASE(BLOCK, 13);                                                                   \
-        FR_GRAD_CASE(BLOCK, 14);                                                                   \
-        FR_GRAD_CASE(BLOCK, 15);                                                                   \
-    default:                                                                                       \
-        break;                                                                                     \
-    }
-
 static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
                                fr_lanes *s)
 {
-    FR_GRAD_SWITCH(block_f32)
+    FR_GRAD_F32_BODY
 }
 
 static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a, double b,

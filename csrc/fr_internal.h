@@ -6,27 +6,29 @@
  * The driver hands the kernels the elements in "K order" (memory order:
  * axes sorted by decreasing |stride|, negative strides flipped, contiguous
  * axes merged), cut into blocks of FR_BLOCK elements; only the last block
- * may be shorter. Element i of the sequence belongs to logical lane
- * i % LANES, where LANES is FR_LANES32 for float32 and FR_LANES64 for
- * float64. float16 input is converted exactly to float64 and summed as
- * float64 (x*x of a float16 is exact there; summing those squares in float32
- * lanes was measurably biased, ~8e-8). Because FR_BLOCK is a multiple of both, a block always
- * starts at lane 0.
+ * may be shorter. Every element is converted exactly to float64 first
+ * (float16 and float32 both fit), and all arithmetic is float64. Element i
+ * of the sequence belongs to logical lane i % FR_LANES64; FR_BLOCK is a
+ * multiple of it, so a block always starts at lane 0.
  *
- *   block:      L[j] = +0 (float32 or float64)
- *               for i in block: L[i % LANES] = L[i % LANES] + v(x_i)
- *               with v = |x| or x*x, the product rounded to the element
- *               type (never fused into an FMA)
- *   flush:      S[j] = S[j] + (double)L[j]          (done by the kernel)
+ *   block:      L[j] = +0
+ *               for i in block: L[j] = L[j] + v((double)x_i), j = i % LANES
+ *               with v = |x| or x*x (the product rounded to float64, never
+ *               fused into an FMA)
+ *   flush:      S[j] = S[j] + L[j]                   (done by the kernel)
  *   superblock: every FR_SUPER blocks the driver does T[j] = T[j] + S[j]
  *               and clears S, so a future split over threads at superblock
  *               boundaries gives the same bits
  *   result:     fold halves: for h = LANES/2 ... 1: T[j] = T[j] + T[j + h]
  *
- * Short float32 blocks flushed into float64 keep the relative error near
- * 1e-10 at any length at full float32 speed; float64 input gets the same
- * two-level structure. Padding a partial vector with +0 is exact: lanes only
- * ever hold +0, positive values, +inf or NaN.
+ * Why float64 for float32 input, although float32 lanes run about twice as
+ * fast in L1/L2 on AVX2: a float32 lane rounds every addition (and every
+ * square) to 24 bits. On random data those errors average out to ~1e-10 at
+ * 1e7 elements, but on a constant array (np.full(n, 0.1)) they are the same
+ * in every lane and block and never average out: 3e-7 relative at any n.
+ * Converting each element keeps the error near 1e-16 for any input and any
+ * length. Padding a partial vector with +0 is exact: lanes only ever hold
+ * +0, positive values, +inf or NaN.
  *
  * Kernels must be compiled without FP contraction (-ffp-contract=off, or a
  * compiler that does not contract) and must not use FMA for any product
@@ -40,15 +42,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FR_LANES32 64   /* logical float32 lanes: 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
-#define FR_LANES64 32   /* logical float64 lanes */
-#define FR_BLOCK   2048 /* elements per block: 32 per float32 lane, 64 per float64 lane */
+#define FR_LANES64 32   /* logical lanes (float64): 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
+#define FR_BLOCK   2048 /* elements per block: 64 per lane */
 #define FR_SUPER   64   /* blocks per superblock */
 
 /* Per-lane float64 partial sums a kernel flushes a block into. */
 typedef struct fr_lanes {
-    double abs[FR_LANES32];
-    double sq[FR_LANES32];
+    double abs[FR_LANES64];
+    double sq[FR_LANES64];
 } fr_lanes;
 
 /*
@@ -58,7 +59,9 @@ typedef struct fr_lanes {
  */
 struct fr_kernels {
     const char *name;
-    /* Add one block's lane sums into s (only the arrays named in what). */
+    /* Add one block's lane sums into s (only the arrays named in what).
+       sum_f32 widens each element to float64: the bits of sum_f64 on the
+       widened block. */
     void (*sum_f32)(const float *x, size_t n, int what, fr_lanes *s);
     void (*sum_f64)(const double *x, size_t n, int what, fr_lanes *s);
     /* out[i] = [out[i] +] (a*sign(x[i]) + b*x[i]), the terms in flags; out may be x.
@@ -91,6 +94,64 @@ extern const struct fr_kernels fr_kernels_neon;
 
 /* The active table (set by fr_init / fr_isa_set; read once per call). */
 const struct fr_kernels *fr_active(void);
+
+/*
+ * Macros shared by the SIMD files (fr_sse2.c, fr_avx2.c, fr_avx512.c,
+ * fr_neon.c), which each define FR_PASS, pass_f32 and block_f64 in their
+ * own vector types; the macros name the parameters of the table functions.
+ */
+
+/* Slots of FR_PASS that a caller compiles out (sums = 0, or grad = 0). */
+#define FR_NO_FLUSH(dst, acc)     ((void)(dst), (void)(acc))
+#define FR_NO_STORE(o, v)         ((void)(o), (void)(v))
+#define FR_NO_STORE_PART(o, v, r) ((void)(o), (void)(v), (void)(r))
+
+/* One specialised copy of the block per flag combination (float64: 16,
+   float32: 8), so that no flag is tested inside the loop. float64 with
+   FR_VALUE takes the sums of the terms that are on in the same pass over x. */
+#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
+    case FL:                                                                                       \
+        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
+        break
+#define FR_GRAD_CASES8(BLOCK, V)                                                                   \
+    FR_GRAD_CASE(BLOCK, (V) + 0);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 1);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 2);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 3);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 4);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 5);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 6);                                                                  \
+    FR_GRAD_CASE(BLOCK, (V) + 7)
+#define FR_GRAD_SWITCH(BLOCK)                                                                      \
+    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
+        FR_GRAD_CASES8(BLOCK, 0);                                                                  \
+        FR_GRAD_CASES8(BLOCK, FR_VALUE);                                                           \
+    default:                                                                                       \
+        break;                                                                                     \
+    }
+
+/* The body of every grad_f32: the value's sums are the float64 ones of
+   sum_f32, taken first (out may be x; the block is then in L1 for the
+   gradient pass), then pass_f32 specialised per flag combination. */
+#define FR_GRAD_F32_CASE(FL)                                                                       \
+    case FL:                                                                                       \
+        pass_f32(x, out, n, FL, a, b);                                                             \
+        break
+#define FR_GRAD_F32_BODY                                                                           \
+    if (flags & FR_VALUE)                                                                          \
+        sum_f32(x, n, flags &(FR_ABS | FR_SQ), s);                                                 \
+    switch (flags & (FR_ABS | FR_SQ | FR_ACC)) {                                                   \
+        FR_GRAD_F32_CASE(0);                                                                       \
+        FR_GRAD_F32_CASE(1);                                                                       \
+        FR_GRAD_F32_CASE(2);                                                                       \
+        FR_GRAD_F32_CASE(3);                                                                       \
+        FR_GRAD_F32_CASE(4);                                                                       \
+        FR_GRAD_F32_CASE(5);                                                                       \
+        FR_GRAD_F32_CASE(6);                                                                       \
+        FR_GRAD_F32_CASE(7);                                                                       \
+    default:                                                                                       \
+        break;                                                                                     \
+    }
 
 /* Portable scalar float16 conversions, shared reference for every ISA. */
 static inline float fr_h2f(uint16_t h)

@@ -2,14 +2,18 @@
  * fr_neon.c - NEON (Advanced SIMD) kernels for AArch64, where NEON is part
  * of the base architecture: no run-time detection, no target attribute.
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit:
- *   - float32: the 64 logical lanes are 16 q registers of 4 floats; element
- *     i of a block goes to register (i % 64) / 4, position i % 4.
- *   - float64: the 32 logical lanes are 16 q registers of 2 doubles.
+ * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * logical float64 lanes are 16 q registers of 2 doubles; element i of a
+ * block goes to register (i % 32) / 2, position i % 2. float32 input is
+ * widened exactly to float64 as it is loaded (FCVTL of 2 floats per lane
+ * register), so its sums are the float64 ones: half the elements per
+ * register that float32 lanes would hold, the price of float64 accuracy
+ * (see fr_internal.h). The float32 gradient itself is still computed in
+ * q registers of 4 floats.
  * AArch64 has 32 q registers: one sum keeps its 16 accumulators in one pass;
- * with both sums on, a block is read in two passes over the lanes 0-31 and
- * 32-63 (float64: 0-15, 16-31), 8 + 8 accumulators each, which read
- * disjoint 128-byte halves of every 256-byte group (memory is read once).
+ * with both sums on, a block is read in two passes over the lanes 0-15 and
+ * 16-31, 8 + 8 accumulators each, which read disjoint halves of every group
+ * (memory is read once).
  *
  * Tails: whole vectors, then one partial vector built with single-lane
  * loads into a zero vector (the +0 lanes add exactly nothing) and written
@@ -43,8 +47,8 @@
 #define FR_UNROLL
 #endif
 
-#define G32  FR_LANES32 /* float32 elements per group: 16 registers */
-#define G64  FR_LANES64 /* float64 elements per group: 16 registers */
+#define G32  64         /* float32 elements per gradient group: 16 registers */
+#define G64  FR_LANES64 /* float64 lanes: 16 registers */
 #define NREG 16         /* registers per group */
 
 /* ---- element operations --------------------------------------------- */
@@ -131,13 +135,7 @@ FR_INLINE float64x2_t mul_pd(float64x2_t a, float64x2_t b)
     return vmulq_f64(a, b);
 }
 
-/* S[j..j+3] += (double)L[j..j+3]: the block flush of fr_internal.h. */
-FR_INLINE void flush_ps(double *dst, float32x4_t acc)
-{
-    vst1q_f64(dst, vaddq_f64(vld1q_f64(dst), vcvt_f64_f32(vget_low_f32(acc))));
-    vst1q_f64(dst + 2, vaddq_f64(vld1q_f64(dst + 2), vcvt_high_f64_f32(acc)));
-}
-
+/* S[j..j+1] += L[j..j+1]: the block flush of fr_internal.h. */
 FR_INLINE void flush_pd(double *dst, float64x2_t acc)
 {
     vst1q_f64(dst, vaddq_f64(vld1q_f64(dst), acc));
@@ -249,12 +247,37 @@ FR_INLINE void store_part_pd(double *o, float64x2_t v, size_t r)
         }                                                                                          \
     } while (0)
 
-FR_INLINE void pass_f32(const float *x, float *out, size_t n, int f, int c, int sums, int grad,
-                        int flags, float a, float b, fr_lanes *s)
+/* float32 gradient (no sums: those are taken in float64 by pass_wide). */
+FR_INLINE void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
     float32x4_t va = vdupq_n_f32(a), vb = vdupq_n_f32(b);
+    const int f = 0, c = NREG, sums = 0, grad = 1;
+    fr_lanes *s = NULL;
     FR_PASS(float32x4_t, 4, G32, vdupq_n_f32(0.0f), vld1q_f32, load_part_ps, vst1q_f32,
-            store_part_ps, vaddq_f32, mul_ps, vabsq_f32, grad_ps, flush_ps);
+            store_part_ps, vaddq_f32, mul_ps, vabsq_f32, grad_ps, FR_NO_FLUSH);
+}
+
+/* 2 floats widened exactly to the 2 doubles of a lane register; for a
+   partial one only the first (r is always 1), the other +0, never read. */
+FR_INLINE float64x2_t load_wide(const float *p)
+{
+    return vcvt_f64_f32(vld1_f32(p));
+}
+
+FR_INLINE float64x2_t load_wide_part(const float *p, size_t r)
+{
+    (void)r; /* always 1 */
+    return vcvt_f64_f32(vld1_lane_f32(p, vdup_n_f32(0.0f), 0));
+}
+
+/* float32 sums in the float64 lanes: registers f .. f+c-1 of each group. */
+FR_INLINE void pass_wide(const float *x, size_t n, int f, int c, int sums, fr_lanes *s)
+{
+    float64x2_t va = vdupq_n_f64(0.0), vb = va;
+    const int grad = 0, flags = 0;
+    float *out = NULL;
+    FR_PASS(float64x2_t, 2, G64, vdupq_n_f64(0.0), load_wide, load_wide_part, FR_NO_STORE,
+            FR_NO_STORE_PART, vaddq_f64, mul_pd, vabsq_f64, grad_pd, flush_pd);
 }
 
 FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums, int grad,
@@ -267,14 +290,13 @@ FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, in
 
 /* The whole block: 16 registers in one pass with at most one sum, two
    passes of 8 when both sums are on (see the top of the file). */
-FR_INLINE void block_f32(const float *x, float *out, size_t n, int sums, int grad, int flags,
-                         float a, float b, fr_lanes *s)
+FR_INLINE void block_wide(const float *x, size_t n, int sums, fr_lanes *s)
 {
     if ((sums & FR_ABS) && (sums & FR_SQ)) {
-        pass_f32(x, out, n, 0, 8, sums, grad, flags, a, b, s);
-        pass_f32(x, out, n, 8, 8, sums, grad, flags, a, b, s);
+        pass_wide(x, n, 0, 8, sums, s);
+        pass_wide(x, n, 8, 8, sums, s);
     } else {
-        pass_f32(x, out, n, 0, 16, sums, grad, flags, a, b, s);
+        pass_wide(x, n, 0, 16, sums, s);
     }
 }
 
@@ -295,13 +317,13 @@ static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
     switch (what & (FR_ABS | FR_SQ)) {
     case FR_ABS:
-        block_f32(x, NULL, n, FR_ABS, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS, s);
         break;
     case FR_SQ:
-        block_f32(x, NULL, n, FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_SQ, s);
         break;
     case FR_ABS | FR_SQ:
-        block_f32(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS | FR_SQ, s);
         break;
     default:
         break;
@@ -325,38 +347,9 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
-/* One specialised copy of the block per flag combination (16), so that no
-   flag is tested inside the loop. With FR_VALUE the sums of the terms that
-   are on are taken in the same pass over x. */
-#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
-    case FL:                                                                                       \
-        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
-        break
-#define FR_GRAD_SWITCH(BLOCK)                                                                      \
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_GRAD_CASE(BLOCK, 0);                                                                    \
-        FR_GRAD_CASE(BLOCK, 1);                                                                    \
-        FR_GRAD_CASE(BLOCK, 2);                                                                    \
-        FR_GRAD_CASE(BLOCK, 3);                                                                    \
-        FR_GRAD_CASE(BLOCK, 4);                                                                    \
-        FR_GRAD_CASE(BLOCK, 5);                                                                    \
-        FR_GRAD_CASE(BLOCK, 6);                                                                    \
-        FR_GRAD_CASE(BLOCK, 7);                                                                    \
-        FR_GRAD_CASE(BLOCK, 8);                                                                    \
-        FR_GRAD_CASE(BLOCK, 9);                                                                    \
-        FR_GRAD_CASE(BLOCK, 10);                                                                   \
-        FR_GRAD_CASE(BLOCK, 11);                                                                   \
-        FR_GRAD_CASE(BLOCK, 12);                                                                   \
-        FR_GRAD_CASE(BLOCK, 13);                                                                   \
-        FR_GRAD_CASE(BLOCK, 14);                                                                   \
-        FR_GRAD_CASE(BLOCK, 15);                                                                   \
-    default:                                                                                       \
-        break;                                                                                     \
-    }
-
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
-    FR_GRAD_SWITCH(block_f32)
+    FR_GRAD_F32_BODY
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,

@@ -9,10 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-static float abs32(float v)
-{
-    return fabsf(v);
-}
 static double abs64(double v)
 {
     return fabs(v);
@@ -39,29 +35,6 @@ static double pos64(double m)
     return m > 0.0 ? m : (m != m ? m : 0.0);
 }
 
-static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
-{
-    float la[FR_LANES32], ls[FR_LANES32];
-    size_t i;
-    int j;
-    for (j = 0; j < FR_LANES32; j++)
-        la[j] = ls[j] = 0.0f;
-    for (i = 0; i < n; i++) {
-        float v = x[i];
-        j = (int)(i % FR_LANES32);
-        if (what & FR_ABS)
-            la[j] = la[j] + abs32(v);
-        if (what & FR_SQ)
-            ls[j] = ls[j] + v * v;
-    }
-    for (j = 0; j < FR_LANES32; j++) {
-        if (what & FR_ABS)
-            s->abs[j] = s->abs[j] + (double)la[j];
-        if (what & FR_SQ)
-            s->sq[j] = s->sq[j] + (double)ls[j];
-    }
-}
-
 static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
 {
     double la[FR_LANES64], ls[FR_LANES64];
@@ -83,6 +56,16 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
         if (what & FR_SQ)
             s->sq[j] = s->sq[j] + ls[j];
     }
+}
+
+/* float32 is summed as float64: widen the block exactly, then sum_f64. */
+static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
+{
+    double w[FR_BLOCK]; /* n <= FR_BLOCK */
+    size_t i;
+    for (i = 0; i < n; i++)
+        w[i] = (double)x[i];
+    sum_f64(w, n, what, s);
 }
 
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)

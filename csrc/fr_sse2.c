@@ -1,17 +1,20 @@
 /*
  * fr_sse2.c - SSE2 kernels: the x86-64 baseline, for CPUs without AVX2.
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit:
- *   - float32: the 64 logical lanes are 16 xmm registers of 4 floats;
- *     element i of a block goes to register (i % 64) / 4, position i % 4.
- *   - float64: the 32 logical lanes are 16 xmm registers of 2 doubles.
+ * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * logical float64 lanes are 16 xmm registers of 2 doubles; element i of a
+ * block goes to register (i % 32) / 2, position i % 2. float32 input is
+ * summed in the same lanes: 2 floats at a time are read with one 8-byte
+ * load and widened exactly by cvtps2pd (fr_internal.h says why float64).
  * x86-64 has only 16 xmm registers, and legacy-SSE arithmetic cannot take
  * an unaligned memory operand, so 16 accumulators plus a load register do
  * not fit. A block is therefore read in passes over a subset of the lanes:
- * 2 passes of 8 accumulators (lanes 0-31, 32-63) for one sum, 4 passes of
- * 4 + 4 accumulators (16 lanes each) with both sums on. Each pass reads its
- * own 64- or 128-byte slice of every 256-byte group, so memory is read once
- * (the slices of a block stay in L1 between passes anyway).
+ * 2 passes of 8 accumulators (lanes 0-15, 16-31) for one sum, 4 passes of
+ * 4 + 4 accumulators (8 lanes each) with both sums on. Each pass reads its
+ * own slice of every 32-element group (float64: 128 or 64 of 256 bytes;
+ * float32: 64 or 32 of 128 bytes), so memory is read once (the slices of a
+ * block stay in L1 between passes anyway). The float32 gradient has no
+ * sums and runs in float32, one pass of 16 registers of 4 floats.
  *
  * Tails: whole vectors, then one partial vector assembled from 1-3 scalar
  * loads (the missing elements are +0, which adds exactly nothing to a
@@ -43,8 +46,8 @@
 #define FR_UNROLL
 #endif
 
-#define G32  FR_LANES32 /* float32 elements per group: 16 registers */
-#define G64  FR_LANES64 /* float64 elements per group: 16 registers */
+#define G32  64         /* float32 elements per gradient group: 16 registers */
+#define G64  FR_LANES64 /* float64 lanes: 16 registers */
 #define NREG 16         /* registers per group */
 
 /* ---- element operations --------------------------------------------- */
@@ -136,14 +139,7 @@ FR_INLINE __m128d prox_pd(__m128d v, __m128d vt, __m128d vd, int flags)
     return v;
 }
 
-/* S[j..j+3] += (double)L[j..j+3]: the block flush of fr_internal.h. */
-FR_INLINE void flush_ps(double *dst, __m128 acc)
-{
-    __m128d lo = _mm_cvtps_pd(acc), hi = _mm_cvtps_pd(_mm_movehl_ps(acc, acc));
-    _mm_storeu_pd(dst, _mm_add_pd(_mm_loadu_pd(dst), lo));
-    _mm_storeu_pd(dst + 2, _mm_add_pd(_mm_loadu_pd(dst + 2), hi));
-}
-
+/* S[j..j+1] += L[j..j+1]: the block flush of fr_internal.h. */
 FR_INLINE void flush_pd(double *dst, __m128d acc)
 {
     _mm_storeu_pd(dst, _mm_add_pd(_mm_loadu_pd(dst), acc));
@@ -257,12 +253,38 @@ FR_INLINE void store_part_pd(double *o, __m128d v, size_t r)
         }                                                                                          \
     } while (0)
 
-FR_INLINE void pass_f32(const float *x, float *out, size_t n, int f, int c, int sums, int grad,
-                        int flags, float a, float b, fr_lanes *s)
+/* float32 gradient (no sums: those are taken in float64 by pass_wide). */
+FR_INLINE void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
     __m128 va = _mm_set1_ps(a), vb = _mm_set1_ps(b);
+    const int f = 0, c = NREG, sums = 0, grad = 1;
+    fr_lanes *s = NULL;
     FR_PASS(__m128, 4, G32, _mm_setzero_ps(), _mm_loadu_ps, load_part_ps, _mm_storeu_ps,
-            store_part_ps, _mm_add_ps, _mm_mul_ps, abs_ps, grad_ps, flush_ps);
+            store_part_ps, _mm_add_ps, _mm_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH);
+}
+
+/* 2 floats widened exactly to the 2 doubles of a lane register: an 8-byte
+   load (movlps through the may_alias __m64, no alignment needed); the
+   partial one (r is always 1) reads 1 float and leaves the other lane +0. */
+FR_INLINE __m128d load_wide(const float *p)
+{
+    return _mm_cvtps_pd(_mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)p));
+}
+
+FR_INLINE __m128d load_wide_part(const float *p, size_t r)
+{
+    (void)r; /* always 1 */
+    return _mm_cvtps_pd(_mm_load_ss(p));
+}
+
+/* float32 sums in the float64 lanes: registers f .. f+c-1 of each group. */
+FR_INLINE void pass_wide(const float *x, size_t n, int f, int c, int sums, fr_lanes *s)
+{
+    __m128d va = _mm_setzero_pd(), vb = va;
+    const int grad = 0, flags = 0;
+    float *out = NULL;
+    FR_PASS(__m128d, 2, G64, _mm_setzero_pd(), load_wide, load_wide_part, FR_NO_STORE,
+            FR_NO_STORE_PART, _mm_add_pd, _mm_mul_pd, abs_pd, grad_pd, flush_pd);
 }
 
 FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums, int grad,
@@ -290,10 +312,18 @@ FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, in
         }                                                                                          \
     } while (0)
 
-FR_INLINE void block_f32(const float *x, float *out, size_t n, int sums, int grad, int flags,
-                         float a, float b, fr_lanes *s)
+/* float32 sums: the passes of FR_BLOCK_PASSES with sums on. */
+FR_INLINE void block_wide(const float *x, size_t n, int sums, fr_lanes *s)
 {
-    FR_BLOCK_PASSES(pass_f32);
+    if ((sums & FR_ABS) && (sums & FR_SQ)) {
+        pass_wide(x, n, 0, 4, sums, s);
+        pass_wide(x, n, 4, 4, sums, s);
+        pass_wide(x, n, 8, 4, sums, s);
+        pass_wide(x, n, 12, 4, sums, s);
+    } else {
+        pass_wide(x, n, 0, 8, sums, s);
+        pass_wide(x, n, 8, 8, sums, s);
+    }
 }
 
 FR_INLINE void block_f64(const double *x, double *out, size_t n, int sums, int grad, int flags,
@@ -308,13 +338,13 @@ static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
     switch (what & (FR_ABS | FR_SQ)) {
     case FR_ABS:
-        block_f32(x, NULL, n, FR_ABS, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS, s);
         break;
     case FR_SQ:
-        block_f32(x, NULL, n, FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_SQ, s);
         break;
     case FR_ABS | FR_SQ:
-        block_f32(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0f, 0.0f, s);
+        block_wide(x, n, FR_ABS | FR_SQ, s);
         break;
     default:
         break;
@@ -338,38 +368,9 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
-/* One specialised copy of the block per flag combination (16), so that no
-   flag is tested inside the loop. With FR_VALUE the sums of the terms that
-   are on are taken in the same pass over x. */
-#define FR_GRAD_CASE(BLOCK, FL)                                                                    \
-    case FL:                                                                                       \
-        BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
-        break
-#define FR_GRAD_SWITCH(BLOCK)                                                                      \
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_GRAD_CASE(BLOCK, 0);                                                                    \
-        FR_GRAD_CASE(BLOCK, 1);                                                                    \
-        FR_GRAD_CASE(BLOCK, 2);                                                                    \
-        FR_GRAD_CASE(BLOCK, 3);                                                                    \
-        FR_GRAD_CASE(BLOCK, 4);                                                                    \
-        FR_GRAD_CASE(BLOCK, 5);                                                                    \
-        FR_GRAD_CASE(BLOCK, 6);                                                                    \
-        FR_GRAD_CASE(BLOCK, 7);                                                                    \
-        FR_GRAD_CASE(BLOCK, 8);                                                                    \
-        FR_GRAD_CASE(BLOCK, 9);                                                                    \
-        FR_GRAD_CASE(BLOCK, 10);                                                                   \
-        FR_GRAD_CASE(BLOCK, 11);                                                                   \
-        FR_GRAD_CASE(BLOCK, 12);                                                                   \
-        FR_GRAD_CASE(BLOCK, 13);                                                                   \
-        FR_GRAD_CASE(BLOCK, 14);                                                                   \
-        FR_GRAD_CASE(BLOCK, 15);                                                                   \
-    default:                                                                                       \
-        break;                                                                                     \
-    }
-
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
-    FR_GRAD_SWITCH(block_f32)
+    FR_GRAD_F32_BODY
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,

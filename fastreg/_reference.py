@@ -2,9 +2,9 @@
 
 It follows the canonical algorithm of ``csrc/fr_internal.h`` with NumPy
 operations whose rounding is fixed: elements in memory ("K") order, blocks
-of ``BLOCK`` elements, ``np.cumsum`` for the sequential per-lane sums (in
-float32 for float32 input, float64 for float64 and float16), float64 superblock
-and total sums, then the fold-halves combine. The C kernels of every SIMD
+of ``BLOCK`` elements, every element converted exactly to float64,
+``np.cumsum`` for the sequential per-lane sums, float64 superblock and total
+sums, then the fold-halves combine. The C kernels of every SIMD
 level must return exactly these bits; ``math.fsum`` checks the accuracy of
 both separately.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-LANES32 = 64
 LANES64 = 32
 BLOCK = 2048
 SUPER = 64
@@ -25,7 +24,7 @@ _KERNEL_DTYPES = (np.float16, np.float32, np.float64)
 
 
 def _sequence(x: np.ndarray) -> np.ndarray:
-    """The elements in the order the kernels read them, in the compute dtype."""
+    """The elements in the order the kernels read them, as float64."""
     x = np.asarray(x)
     if x.dtype.type not in _KERNEL_DTYPES:
         raise TypeError(f"reference kernels take float16/32/64, got {x.dtype}")
@@ -36,8 +35,8 @@ def _sequence(x: np.ndarray) -> np.ndarray:
             x = np.flip(x, axis)
     order = sorted(range(x.ndim), key=lambda ax: -x.strides[ax])
     v = np.ravel(x.transpose(order), order="C")
-    # float16 is summed as float64 (exact conversion; x*x exact there too)
-    return v.astype(np.float64) if x.dtype == np.float16 else v
+    # every dtype is summed as float64 (the conversion is exact)
+    return v.astype(np.float64)
 
 
 def _fold(t: np.ndarray) -> float:
@@ -51,14 +50,14 @@ def _fold(t: np.ndarray) -> float:
 
 def _canonical_sum(v: np.ndarray) -> float:
     """Sum of per-element values v (already |x| or x*x) in the kernel order."""
-    lanes = LANES64 if v.dtype == np.float64 else LANES32
+    lanes = LANES64
     if v.size == 0:
         return 0.0
     nblocks = -(-v.size // BLOCK)
     padded = np.zeros(nblocks * BLOCK, dtype=v.dtype)
     padded[: v.size] = v
-    lane = np.cumsum(padded.reshape(nblocks, BLOCK // lanes, lanes), axis=1, dtype=v.dtype)
-    block_sums = lane[:, -1, :].astype(np.float64)
+    lane = np.cumsum(padded.reshape(nblocks, BLOCK // lanes, lanes), axis=1)
+    block_sums = lane[:, -1, :]
     nsuper = -(-nblocks // SUPER)
     sup = np.zeros((nsuper * SUPER, lanes))
     sup[:nblocks] = block_sums
@@ -93,7 +92,7 @@ def gradient(x: np.ndarray, a: float, b: float, terms: int, out=None, accumulate
     """
     x = np.asarray(x)
     ct = _compute_dtype(x)
-    v = x.astype(ct)
+    v: np.ndarray = x.astype(ct)
     af, bf = ct(a), ct(b)
     with np.errstate(all="ignore"):
         sgn = np.where(v > 0, af, np.where(v < 0, -af, af * v)).astype(ct)
@@ -116,7 +115,7 @@ def prox(x: np.ndarray, t: float, d: float, terms: int) -> np.ndarray:
     """Soft-threshold by t (term 1), then divide by d (term 2), in x's dtype."""
     x = np.asarray(x)
     ct = _compute_dtype(x)
-    v = x.astype(ct)
+    v: np.ndarray = x.astype(ct)
     with np.errstate(all="ignore"):
         if terms & 1:
             m = np.abs(v) - ct(t)

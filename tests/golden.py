@@ -89,7 +89,7 @@ def _verify(x: np.ndarray, check: dict) -> None:
     else:
         assert s == pytest.approx(float(want), rel=1e-12, abs=1e-12), "golden input check"
     first = [float(v) for v in x.astype(np.float64).ravel()[: len(check["first"])]]
-    for a, b in zip(first, _conv(check["first"])):
+    for a, b in zip(first, _conv(check["first"]), strict=False):
         assert (math.isnan(a) and math.isnan(b)) or a == b, "golden input check (first)"
 
 
@@ -224,8 +224,10 @@ def exact_equal(got: Any, want: Any) -> bool:
             and all(exact_equal(got[k], want[k]) for k in want)
         )
     if isinstance(want, list):
-        return isinstance(got, (list, tuple)) and len(got) == len(want) and all(
-            exact_equal(a, b) for a, b in zip(got, want)
+        return (
+            isinstance(got, (list, tuple))
+            and len(got) == len(want)
+            and all(exact_equal(a, b) for a, b in zip(got, want, strict=True))
         )
     if isinstance(want, float):
         return type(got) is float and (got == want or (math.isnan(got) and math.isnan(want)))

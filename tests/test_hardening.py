@@ -25,12 +25,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-_MAXDIMS = 64 if int(np.__version__.split(".")[0]) >= 2 else 32
 import pytest
 
 from fastreg import kernels as K
 from fastreg import regularizers as R
+
+_MAXDIMS = 64 if int(np.__version__.split(".")[0]) >= 2 else 32
 
 try:  # optional extra
     import ml_dtypes

@@ -11,8 +11,9 @@
  *                                       levels named as arguments, or by
  *                                       default every level the CPU runs
  *
- * What is compared: the flushed lane sums (all 64 abs and 64 sq slots, so a
- * kernel that touches a sum it was not asked for fails), gradient and prox
+ * What is compared: the flushed lane sums (all 32 abs and 32 sq slots, so a
+ * kernel that touches a sum it was not asked for fails; sum_f32 also against
+ * the scalar sum_f64 of the widened block, the contract of fr_internal.h), gradient and prox
  * outputs, the float16 conversions. Values must have the same bits; for NaN
  * only the NaN-ness is compared (payloads after NaN op NaN depend on operand
  * order, which the contract does not fix); the float16 conversions are
@@ -255,7 +256,7 @@ static const size_t sizes[] = {0,    1,    2,    3,    4,    5,    7,    8,    9
 static void lanes_init(fr_lanes *s)
 {
     int j;
-    for (j = 0; j < FR_LANES32; j++) {
+    for (j = 0; j < FR_LANES64; j++) {
         s->abs[j] = (double)(rnd() % 1000) * 0.25;
         s->sq[j] = (double)(rnd() % 1000) * 0.5;
     }
@@ -264,15 +265,16 @@ static void lanes_init(fr_lanes *s)
 static void lanes_cmp(const fr_lanes *a, const fr_lanes *b, const char *what, size_t n, int fl)
 {
     int j;
-    for (j = 0; j < FR_LANES32; j++) {
+    for (j = 0; j < FR_LANES64; j++) {
         check(same64(a->abs[j], b->abs[j]), what, n, fl, j);
-        check(same64(a->sq[j], b->sq[j]), what, n, fl, FR_LANES32 + j);
+        check(same64(a->sq[j], b->sq[j]), what, n, fl, FR_LANES64 + j);
     }
 }
 
 static void test_sums(const struct fr_kernels *ref, const struct fr_kernels *k)
 {
-    size_t si, off;
+    static double wide[MAXN];
+    size_t si, off, i;
     int kind, what;
     void *b1, *b2;
     size_t l1, l2;
@@ -291,6 +293,13 @@ static void test_sums(const struct fr_kernels *ref, const struct fr_kernels *k)
                     ref->sum_f32(x, n, what, &s1);
                     k->sum_f32(x, n, what, &s2);
                     lanes_cmp(&s1, &s2, "sum_f32", n, what);
+                    lanes_init(&s1);
+                    s2 = s1;
+                    for (i = 0; i < n; i++)
+                        wide[i] = (double)x[i];
+                    ref->sum_f64(wide, n, what, &s1);
+                    k->sum_f32(x, n, what, &s2);
+                    lanes_cmp(&s1, &s2, "sum_f32 vs widened sum_f64", n, what);
                     lanes_init(&s1);
                     s2 = s1;
                     ref->sum_f64(y, n, what, &s1);
