@@ -14,7 +14,10 @@ import math
 
 import numpy as np
 
-from fastreg.kernels import sum_abs, sum_squares
+from bench import _env
+
+_env.import_fastreg()  # the installed package, not an unbuilt ./fastreg
+from fastreg.kernels import sum_abs, sum_squares  # noqa: E402
 
 SIZES = (100, 2048, 10**5, 10**6, 10**7)
 KINDS = ("uniform", "normal", "constant 0.1", "constant 1.1")
