@@ -244,7 +244,7 @@ static void lanes_result(fr_lanes *t, int what, double *sa, double *ss)
 static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
                        int dtype, int what, double *sa, double *ss)
 {
-    double ta[FR_LANES64], ts[FR_LANES64];
+    double w[FR_LANES64], t[FR_LANES64];
     ptrdiff_t n = 1, expect = (ptrdiff_t)item_of(dtype);
     int i, p;
     for (i = ndim - 1; i >= 0; i--) {
@@ -257,19 +257,35 @@ static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const
         return 0;
     for (p = 1; p < n; p *= 2)
         ;
-    for (i = 0; i < n; i++) { /* every dtype is summed as float64 */
-        double v = dtype == FR_F64   ? ((const double *)data)[i]
-                   : dtype == FR_F32 ? (double)((const float *)data)[i]
-                                     : (double)fr_h2f(((const uint16_t *)data)[i]);
-        ta[i] = fabs(v);
-        ts[i] = v * v;
+    /* the elements as float64 (every dtype is summed as float64), padded
+       with +0 to p; one loop per dtype, so that each vectorises */
+    if (dtype == FR_F64) {
+        memcpy(w, data, (size_t)n * sizeof(double));
+    } else if (dtype == FR_F32) {
+        for (i = 0; i < n; i++)
+            w[i] = (double)((const float *)data)[i];
+    } else {
+        for (i = 0; i < n; i++)
+            w[i] = (double)fr_h2f(((const uint16_t *)data)[i]);
     }
     for (i = (int)n; i < p; i++)
-        ta[i] = ts[i] = 0.0;
-    if (sa)
-        *sa = (what & FR_ABS) ? lanes_fold(ta, p) : 0.0;
-    if (ss)
-        *ss = (what & FR_SQ) ? lanes_fold(ts, p) : 0.0;
+        w[i] = 0.0;
+    if (sa) {
+        *sa = 0.0;
+        if (what & FR_ABS) {
+            for (i = 0; i < p; i++)
+                t[i] = fabs(w[i]);
+            *sa = lanes_fold(t, p);
+        }
+    }
+    if (ss) {
+        *ss = 0.0;
+        if (what & FR_SQ) {
+            for (i = 0; i < p; i++)
+                t[i] = w[i] * w[i];
+            *ss = lanes_fold(t, p);
+        }
+    }
     return 1;
 }
 

@@ -12,7 +12,6 @@ on more than GIL_MIN elements.
 import os
 
 cimport numpy as cnp
-from cpython.object cimport PyObject
 from libc.stdint cimport uint16_t
 
 from fastreg cimport _cfastreg as c
@@ -22,7 +21,6 @@ cnp.import_array()
 
 
 cdef extern from "numpy/arrayobject.h":
-    object PyArray_Scalar(void *data, cnp.dtype descr, object base)
     object PyArray_NewLikeArray(cnp.ndarray prototype, cnp.NPY_ORDER order,
                                 cnp.PyArray_Descr *descr, int subok)
 
@@ -89,21 +87,45 @@ def sum_abs_squares(x):
     return sa, ss
 
 
-cdef inline cnp.dtype _descr(cnp.ndarray x):
-    return <cnp.dtype><PyObject *>cnp.PyArray_DESCR(x)
+cdef extern from *:
+    """
+    #include <numpy/arrayscalars.h>
+    /* A new NumPy scalar of a built-in float type, as PyArray_Scalar makes
+       for a native float16/32/64 array, without its generic descr path. */
+    static PyObject *fr_scalar_f64(double v)
+    {
+        PyObject *o = PyArrayScalar_New(Double);
+        if (o)
+            PyArrayScalar_ASSIGN(o, Double, v);
+        return o;
+    }
+    static PyObject *fr_scalar_f32(float v)
+    {
+        PyObject *o = PyArrayScalar_New(Float);
+        if (o)
+            PyArrayScalar_ASSIGN(o, Float, v);
+        return o;
+    }
+    static PyObject *fr_scalar_f16(npy_half v)
+    {
+        PyObject *o = PyArrayScalar_New(Half);
+        if (o)
+            PyArrayScalar_ASSIGN(o, Half, v);
+        return o;
+    }
+    """
+    object fr_scalar_f64(double v)
+    object fr_scalar_f32(float v)
+    object fr_scalar_f16(uint16_t v)
 
 
-cdef object _scalar(cnp.ndarray x, int code, double v):
-    """v (already representable) as a NumPy scalar of x's dtype."""
-    cdef float f
-    cdef uint16_t h
+cdef object _scalar(int code, double v):
+    """v (already representable) as a NumPy scalar of the kernel dtype code."""
     if code == c.FR_F64:
-        return PyArray_Scalar(&v, _descr(x), None)
+        return fr_scalar_f64(v)
     if code == c.FR_F32:
-        f = <float>v
-        return PyArray_Scalar(&f, _descr(x), None)
-    h = c.fr_f64_to_f16(v)
-    return PyArray_Scalar(&h, _descr(x), None)
+        return fr_scalar_f32(<float>v)
+    return fr_scalar_f16(c.fr_f64_to_f16(v))
 
 
 cdef class Penalty:
@@ -158,7 +180,7 @@ cdef class Penalty:
             return _convert.call_slow(self, x)
         if self._terms:
             _reduce(arr, self._terms, &sa, &ss)
-        return _scalar(arr, code, self._value(code, sa, ss))
+        return _scalar(code, self._value(code, sa, ss))
 
     cdef object _elementwise(self, object x, object out, int flags, bint prox,
                              double t, double d):
@@ -226,7 +248,7 @@ cdef class Penalty:
             if not (flags & (c.FR_ABS | c.FR_SQ)) and self._terms:
                 # the value needs sums the (empty) gradient did not take
                 _reduce(xa, self._terms, &sa, &ss)
-            return _scalar(xa, code, self._value(code, sa, ss)), oa
+            return _scalar(code, self._value(code, sa, ss)), oa
         return oa
 
     def _params(self):
