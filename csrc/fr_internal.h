@@ -46,6 +46,13 @@
 #define FR_BLOCK   2048 /* elements per block: 64 per lane */
 #define FR_SUPER   64   /* blocks per superblock */
 
+/* Kernel flag beside fastreg.h's FR_ABS .. FR_VALUE, set by the driver: the
+   array is larger than a superblock (512 KiB of float32, about L2), so it
+   streams from L3 or DRAM. A kernel may then prefer one pass over memory
+   even where that costs register spills (fr_avx2.c's grad_value_f32). It
+   never changes a result. */
+#define FR_STREAM 16
+
 /* Per-lane float64 partial sums a kernel flushes a block into. */
 typedef struct fr_lanes {
     double abs[FR_LANES64];
@@ -130,15 +137,16 @@ const struct fr_kernels *fr_active(void);
         break;                                                                                     \
     }
 
-/* The body of every grad_f32: the value's sums are the float64 ones of
-   sum_f32, taken first (out may be x; the block is then in L1 for the
-   gradient pass), then pass_f32 specialised per flag combination. */
+/* The body of grad_f32 where the value is not fused into the gradient
+   pass: pass_f32 specialised per flag combination, and the value's sums
+   (the float64 ones of sum_f32) in a second pass over x, now in L1; when
+   out is x they must come first, before the gradient overwrites it. */
 #define FR_GRAD_F32_CASE(FL)                                                                       \
     case FL:                                                                                       \
         pass_f32(x, out, n, FL, a, b);                                                             \
         break
 #define FR_GRAD_F32_BODY                                                                           \
-    if (flags & FR_VALUE)                                                                          \
+    if ((flags & FR_VALUE) && out == x)                                                            \
         sum_f32(x, n, flags &(FR_ABS | FR_SQ), s);                                                 \
     switch (flags & (FR_ABS | FR_SQ | FR_ACC)) {                                                   \
         FR_GRAD_F32_CASE(0);                                                                       \
@@ -151,7 +159,9 @@ const struct fr_kernels *fr_active(void);
         FR_GRAD_F32_CASE(7);                                                                       \
     default:                                                                                       \
         break;                                                                                     \
-    }
+    }                                                                                              \
+    if ((flags & FR_VALUE) && out != x)                                                            \
+        sum_f32(x, n, flags &(FR_ABS | FR_SQ), s);
 
 /* Portable scalar float16 conversions, shared reference for every ISA. */
 static inline float fr_h2f(uint16_t h)

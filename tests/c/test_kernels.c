@@ -332,7 +332,7 @@ static void test_grad(const struct fr_kernels *ref, const struct fr_kernels *k)
             double *gy = (double *)guarded(n * 8, &b2, &l2);
             fill32(x32, n, kind);
             fill64(x64, n, kind);
-            for (flags = 0; flags < 16; flags++) {
+            for (flags = 0; flags < 32; flags++) { /* FR_STREAM (16) too */
                 for (ai = 0; ai < NAB; ai++) {
                     float a = ab32[ai][0], b = ab32[ai][1];
                     for (inplace = 0; inplace < 2; inplace++) {
