@@ -35,7 +35,7 @@ bench:        ## the full benchmark table
 bench-quick:
 	$(PY) -m bench --quick
 
-lint:
+lint:         ## pip install -e '.[lint]' first (plus clang-format)
 	ruff check fastreg tests bench
 	cython-lint fastreg/*.pyx fastreg/*.pxd
 	clang-format --dry-run --Werror csrc/*.c csrc/*.h
