@@ -50,15 +50,6 @@
 #define FR_TARGET
 #define FR_INLINE static __forceinline
 #endif
-/* Loops over the registers of a group must be unrolled completely, or the
-   accumulator arrays end up in memory. */
-#if defined(__clang__)
-#define FR_UNROLL _Pragma("clang loop unroll(full)")
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define FR_UNROLL _Pragma("GCC unroll 16")
-#else
-#define FR_UNROLL
-#endif
 
 #define G32  64         /* float32 elements per gradient group: 8 registers */
 #define G64  FR_LANES64 /* float64 lanes: 8 registers */
@@ -228,79 +219,6 @@ FR_INLINE FR_TARGET void prefetch_group(const char *p)
     _mm_prefetch(p + FR_PREFETCH + 64, _MM_HINT_T0);
 }
 
-/*
- * One pass over a block of n elements for the registers f .. f+c-1 of each
- * group of G elements (W per register): the full groups, then the partial
- * group. `sums` names the lane sums to take (flushed into s at the end);
- * with `grad` the gradient (flags as fr_grad) is written to out, each vector
- * of x summed before its result is stored, so out may be x. f, c, sums,
- * grad and flags are compile-time constants at every use, so the
- * accumulators stay in registers and no flag is tested in the loop.
- */
-#define FR_PASS(VT, W, G, ZERO, LOAD, LOAD_PART, STORE, STORE_PART, ADD, MUL, ABS, GRAD, FLUSH,    \
-                PREFETCH)                                                                          \
-    do {                                                                                           \
-        VT acc_a[NREG], acc_s[NREG], mem_a[NREG], mem_s[NREG];                                     \
-        size_t groups = n / (G), r = n % (G), g;                                                   \
-        int k;                                                                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++)                                                                    \
-            acc_a[k] = acc_s[k] = ZERO;                                                            \
-        for (g = 0; g < groups; g++) {                                                             \
-            size_t base = g * (G) + (W) * (size_t)f;                                               \
-            if ((PREFETCH) && f == 0)                                                              \
-                prefetch_group((const char *)(x + g * (G)));                                       \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < c; k++) {                                                              \
-                VT v = LOAD(x + base + (W)*k);                                                     \
-                if (sums & FR_ABS)                                                                 \
-                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
-                if (sums & FR_SQ)                                                                  \
-                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
-                if (grad) {                                                                        \
-                    VT gv = GRAD(v, va, vb, flags);                                                \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + base + (W)*k), gv);                                    \
-                    STORE(out + base + (W)*k, gv);                                                 \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        /* The partial group runs once per block: a plain loop over copies of                      \
-           the accumulators in memory keeps the code small. */                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++) {                                                                  \
-            mem_a[k] = acc_a[k];                                                                   \
-            mem_s[k] = acc_s[k];                                                                   \
-        }                                                                                          \
-        for (k = 0; k < c && (W) * (size_t)(f + k) < r; k++) {                                     \
-            size_t i = groups * (G) + (W) * (size_t)(f + k);                                       \
-            size_t lk = r - (W) * (size_t)(f + k); /* elements left, >= 1 */                       \
-            VT v = lk >= (W) ? LOAD(x + i) : LOAD_PART(x + i, lk);                                 \
-            if (sums & FR_ABS)                                                                     \
-                mem_a[k] = ADD(mem_a[k], ABS(v));                                                  \
-            if (sums & FR_SQ)                                                                      \
-                mem_s[k] = ADD(mem_s[k], MUL(v, v));                                               \
-            if (grad) {                                                                            \
-                VT gv = GRAD(v, va, vb, flags);                                                    \
-                if (lk >= (W)) {                                                                   \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + i), gv);                                               \
-                    STORE(out + i, gv);                                                            \
-                } else {                                                                           \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD_PART(out + i, lk), gv);                                      \
-                    STORE_PART(out + i, gv, lk);                                                   \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        for (k = 0; k < c; k++) {                                                                  \
-            if (sums & FR_ABS)                                                                     \
-                FLUSH(s->abs + (W) * (size_t)(f + k), mem_a[k]);                                   \
-            if (sums & FR_SQ)                                                                      \
-                FLUSH(s->sq + (W) * (size_t)(f + k), mem_s[k]);                                    \
-        }                                                                                          \
-    } while (0)
-
 /* float32 gradient (no sums: those are taken in float64 by pass_wide). */
 FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
@@ -308,7 +226,8 @@ FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flag
     const int f = 0, c = NREG, sums = 0, grad = 1;
     fr_lanes *s = NULL;
     FR_PASS(__m256, 8, G32, _mm256_setzero_ps(), _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
-            store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH, 0);
+            store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH,
+            FR_NO_PREFETCH);
 }
 
 /* 4 floats widened exactly to the 4 doubles of a lane register; the first
@@ -331,7 +250,8 @@ FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int f, int c, int s
     const int grad = 0, flags = 0;
     float *out = NULL;
     FR_PASS(__m256d, 4, G64, _mm256_setzero_pd(), load_wide, load_wide_part, FR_NO_STORE,
-            FR_NO_STORE_PART, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd, 1);
+            FR_NO_STORE_PART, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd,
+            prefetch_group);
 }
 
 FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums,
@@ -339,7 +259,7 @@ FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f,
 {
     __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
     FR_PASS(__m256d, 4, G64, _mm256_setzero_pd(), _mm256_loadu_pd, load_part_pd, _mm256_storeu_pd,
-            store_part_pd, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd, 0);
+            store_part_pd, _mm256_add_pd, _mm256_mul_pd, abs_pd, grad_pd, flush_pd, FR_NO_PREFETCH);
 }
 
 /* The whole block: 8 registers in one pass with at most one sum, two
@@ -380,57 +300,6 @@ FR_INLINE FR_TARGET __m256i range_pd(ptrdiff_t lo, ptrdiff_t hi)
     return _mm256_andnot_si256(_mm256_cmpgt_epi64(_mm256_set1_epi64x(lo), iota),
                                _mm256_cmpgt_epi64(_mm256_set1_epi64x(hi), iota));
 }
-
-/* The element positions [q, q + n) of the aligned vectors at xa are the
-   block; vector t goes to register t % NREG. `sums` is a constant. */
-#define FR_ROT(VT, W, G, ET, ZERO, LOAD_ALIGNED, MASKLOAD, RANGE, STOREU, LOADU, ADD, MUL, ABS,    \
-               FLUSH)                                                                              \
-    do {                                                                                           \
-        const ET *xa = (const ET *)((uintptr_t)x - q * sizeof(ET));                                \
-        size_t end = n + q, nvec = (end + (W)-1) / (W), whole = end / (W), g, t;                   \
-        VT acc_a[NREG], acc_s[NREG];                                                               \
-        ET buf_a[(G) + (W)], buf_s[(G) + (W)]; /* rotated lanes + a copy of the first vector */    \
-        int k;                                                                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) {    /* group 0: the q masked elements first; past nvec the */  \
-            VT v = MASKLOAD(xa + (W)*k, /* mask is empty (no access) */                            \
-                            RANGE((ptrdiff_t)q - (W)*k, (ptrdiff_t)end - (W)*k));                  \
-            acc_a[k] = (sums & FR_ABS) ? ABS(v) : ZERO;                                            \
-            acc_s[k] = (sums & FR_SQ) ? MUL(v, v) : ZERO;                                          \
-        }                                                                                          \
-        for (g = 1; (size_t)NREG * (g + 1) <= whole; g++) { /* whole groups: aligned loads */      \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < NREG; k++) {                                                           \
-                VT v = LOAD_ALIGNED(xa + (G)*g + (W)*k);                                           \
-                if (sums & FR_ABS)                                                                 \
-                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
-                if (sums & FR_SQ)                                                                  \
-                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
-            }                                                                                      \
-        }                                                                                          \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) {                                                               \
-            STOREU(buf_a + (W)*k, acc_a[k]);                                                       \
-            STOREU(buf_s + (W)*k, acc_s[k]);                                                       \
-        }                                                                                          \
-        for (t = (size_t)NREG * g; t < nvec; t++) { /* the rest (at most one group) */             \
-            VT v = MASKLOAD(xa + (W)*t, RANGE(0, (ptrdiff_t)(end - (W)*t)));                       \
-            ET *pa = buf_a + (W) * (t % NREG), *ps = buf_s + (W) * (t % NREG);                     \
-            if (sums & FR_ABS)                                                                     \
-                STOREU(pa, ADD(LOADU(pa), ABS(v)));                                                \
-            if (sums & FR_SQ)                                                                      \
-                STOREU(ps, ADD(LOADU(ps), MUL(v, v)));                                             \
-        }                                                                                          \
-        memcpy(buf_a + (G), buf_a, (W) * sizeof(ET));                                              \
-        memcpy(buf_s + (G), buf_s, (W) * sizeof(ET));                                              \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) { /* un-rotate: lane j is at flat index (j + q) % G */          \
-            if (sums & FR_ABS)                                                                     \
-                FLUSH(s->abs + (W)*k, LOADU(buf_a + (W)*k + q));                                   \
-            if (sums & FR_SQ)                                                                      \
-                FLUSH(s->sq + (W)*k, LOADU(buf_s + (W)*k + q));                                    \
-        }                                                                                          \
-    } while (0)
 
 /* One sum (a constant) of a block whose x is misaligned by q (1 .. 3) doubles. */
 FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, fr_lanes *s)

@@ -143,15 +143,6 @@ static __m256i fr_emu_cvtps_ph(__m512 v)
 #define FR_TARGET
 #define FR_INLINE static __forceinline
 #endif
-/* Loops over the registers of a group must be unrolled completely, or the
-   accumulator arrays end up in memory. */
-#if defined(__clang__)
-#define FR_UNROLL _Pragma("clang loop unroll(full)")
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define FR_UNROLL _Pragma("GCC unroll 16")
-#else
-#define FR_UNROLL
-#endif
 
 #define G32  64         /* float32 elements per gradient group: 4 registers */
 #define G64  FR_LANES64 /* float64 lanes: 4 registers */
@@ -299,76 +290,6 @@ FR_INLINE FR_TARGET void store_part_pd(double *o, __m512d v, size_t r)
 
 /* ---- one pass over a block: sums and/or gradient ---------------------- */
 
-/*
- * One pass over a block of n elements for the registers f .. f+c-1 of each
- * group of G elements (W per register): the full groups, then the partial
- * group. `sums` names the lane sums to take (flushed into s at the end);
- * with `grad` the gradient (flags as fr_grad) is written to out, each vector
- * of x summed before its result is stored, so out may be x. f, c, sums,
- * grad and flags are compile-time constants at every use, so the
- * accumulators stay in registers and no flag is tested in the loop.
- */
-#define FR_PASS(VT, W, G, ZERO, LOAD, LOAD_PART, STORE, STORE_PART, ADD, MUL, ABS, GRAD, FLUSH)    \
-    do {                                                                                           \
-        VT acc_a[NREG], acc_s[NREG], mem_a[NREG], mem_s[NREG];                                     \
-        size_t groups = n / (G), r = n % (G), g;                                                   \
-        int k;                                                                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++)                                                                    \
-            acc_a[k] = acc_s[k] = ZERO;                                                            \
-        for (g = 0; g < groups; g++) {                                                             \
-            size_t base = g * (G) + (W) * (size_t)f;                                               \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < c; k++) {                                                              \
-                VT v = LOAD(x + base + (W)*k);                                                     \
-                if (sums & FR_ABS)                                                                 \
-                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
-                if (sums & FR_SQ)                                                                  \
-                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
-                if (grad) {                                                                        \
-                    VT gv = GRAD(v, va, vb, flags);                                                \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + base + (W)*k), gv);                                    \
-                    STORE(out + base + (W)*k, gv);                                                 \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        /* The partial group runs once per block: a plain loop over copies of                      \
-           the accumulators in memory keeps the code small. */                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++) {                                                                  \
-            mem_a[k] = acc_a[k];                                                                   \
-            mem_s[k] = acc_s[k];                                                                   \
-        }                                                                                          \
-        for (k = 0; k < c && (W) * (size_t)(f + k) < r; k++) {                                     \
-            size_t i = groups * (G) + (W) * (size_t)(f + k);                                       \
-            size_t lk = r - (W) * (size_t)(f + k); /* elements left, >= 1 */                       \
-            VT v = lk >= (W) ? LOAD(x + i) : LOAD_PART(x + i, lk);                                 \
-            if (sums & FR_ABS)                                                                     \
-                mem_a[k] = ADD(mem_a[k], ABS(v));                                                  \
-            if (sums & FR_SQ)                                                                      \
-                mem_s[k] = ADD(mem_s[k], MUL(v, v));                                               \
-            if (grad) {                                                                            \
-                VT gv = GRAD(v, va, vb, flags);                                                    \
-                if (lk >= (W)) {                                                                   \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + i), gv);                                               \
-                    STORE(out + i, gv);                                                            \
-                } else {                                                                           \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD_PART(out + i, lk), gv);                                      \
-                    STORE_PART(out + i, gv, lk);                                                   \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        for (k = 0; k < c; k++) {                                                                  \
-            if (sums & FR_ABS)                                                                     \
-                FLUSH(s->abs + (W) * (size_t)(f + k), mem_a[k]);                                   \
-            if (sums & FR_SQ)                                                                      \
-                FLUSH(s->sq + (W) * (size_t)(f + k), mem_s[k]);                                    \
-        }                                                                                          \
-    } while (0)
-
 /* float32 gradient (no sums: those are taken in float64 by pass_wide). */
 FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
@@ -376,7 +297,8 @@ FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flag
     const int f = 0, c = NREG, sums = 0, grad = 1;
     fr_lanes *s = NULL;
     FR_PASS(__m512, 16, G32, _mm512_setzero_ps(), _mm512_loadu_ps, load_part_ps, _mm512_storeu_ps,
-            store_part_ps, _mm512_add_ps, _mm512_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH);
+            store_part_ps, _mm512_add_ps, _mm512_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH,
+            FR_NO_PREFETCH);
 }
 
 /* 8 floats widened exactly to the 8 doubles of a lane register; the first
@@ -399,7 +321,8 @@ FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int sums, fr_lanes 
     const int f = 0, c = NREG, grad = 0, flags = 0;
     float *out = NULL;
     FR_PASS(__m512d, 8, G64, _mm512_setzero_pd(), load_wide, load_wide_part, FR_NO_STORE,
-            FR_NO_STORE_PART, _mm512_add_pd, _mm512_mul_pd, abs_pd, grad_pd, flush_pd);
+            FR_NO_STORE_PART, _mm512_add_pd, _mm512_mul_pd, abs_pd, grad_pd, flush_pd,
+            FR_NO_PREFETCH);
 }
 
 FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums,
@@ -407,7 +330,7 @@ FR_INLINE FR_TARGET void pass_f64(const double *x, double *out, size_t n, int f,
 {
     __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
     FR_PASS(__m512d, 8, G64, _mm512_setzero_pd(), _mm512_loadu_pd, load_part_pd, _mm512_storeu_pd,
-            store_part_pd, _mm512_add_pd, _mm512_mul_pd, abs_pd, grad_pd, flush_pd);
+            store_part_pd, _mm512_add_pd, _mm512_mul_pd, abs_pd, grad_pd, flush_pd, FR_NO_PREFETCH);
 }
 
 /* The whole block in one pass: at most 4 + 4 accumulators. */
@@ -441,57 +364,6 @@ FR_INLINE FR_TARGET __m512d mload_pd(const double *p, __mmask8 m)
 {
     return _mm512_maskz_loadu_pd(m, p);
 }
-
-/* The element positions [q, q + n) of the aligned vectors at xa are the
-   block; vector t goes to register t % NREG. `sums` is a constant. */
-#define FR_ROT(VT, W, G, ET, ZERO, LOAD_ALIGNED, MASKLOAD, RANGE, STOREU, LOADU, ADD, MUL, ABS,    \
-               FLUSH)                                                                              \
-    do {                                                                                           \
-        const ET *xa = (const ET *)((uintptr_t)x - q * sizeof(ET));                                \
-        size_t end = n + q, nvec = (end + (W)-1) / (W), whole = end / (W), g, t;                   \
-        VT acc_a[NREG], acc_s[NREG];                                                               \
-        ET buf_a[(G) + (W)], buf_s[(G) + (W)]; /* rotated lanes + a copy of the first vector */    \
-        int k;                                                                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) {    /* group 0: the q masked elements first; past nvec the */  \
-            VT v = MASKLOAD(xa + (W)*k, /* mask is empty (no access) */                            \
-                            RANGE((ptrdiff_t)q - (W)*k, (ptrdiff_t)end - (W)*k));                  \
-            acc_a[k] = (sums & FR_ABS) ? ABS(v) : ZERO;                                            \
-            acc_s[k] = (sums & FR_SQ) ? MUL(v, v) : ZERO;                                          \
-        }                                                                                          \
-        for (g = 1; (size_t)NREG * (g + 1) <= whole; g++) { /* whole groups: aligned loads */      \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < NREG; k++) {                                                           \
-                VT v = LOAD_ALIGNED(xa + (G)*g + (W)*k);                                           \
-                if (sums & FR_ABS)                                                                 \
-                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
-                if (sums & FR_SQ)                                                                  \
-                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
-            }                                                                                      \
-        }                                                                                          \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) {                                                               \
-            STOREU(buf_a + (W)*k, acc_a[k]);                                                       \
-            STOREU(buf_s + (W)*k, acc_s[k]);                                                       \
-        }                                                                                          \
-        for (t = (size_t)NREG * g; t < nvec; t++) { /* the rest (at most one group) */             \
-            VT v = MASKLOAD(xa + (W)*t, RANGE(0, (ptrdiff_t)(end - (W)*t)));                       \
-            ET *pa = buf_a + (W) * (t % NREG), *ps = buf_s + (W) * (t % NREG);                     \
-            if (sums & FR_ABS)                                                                     \
-                STOREU(pa, ADD(LOADU(pa), ABS(v)));                                                \
-            if (sums & FR_SQ)                                                                      \
-                STOREU(ps, ADD(LOADU(ps), MUL(v, v)));                                             \
-        }                                                                                          \
-        memcpy(buf_a + (G), buf_a, (W) * sizeof(ET));                                              \
-        memcpy(buf_s + (G), buf_s, (W) * sizeof(ET));                                              \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < NREG; k++) { /* un-rotate: lane j is at flat index (j + q) % G */          \
-            if (sums & FR_ABS)                                                                     \
-                FLUSH(s->abs + (W)*k, LOADU(buf_a + (W)*k + q));                                   \
-            if (sums & FR_SQ)                                                                      \
-                FLUSH(s->sq + (W)*k, LOADU(buf_s + (W)*k + q));                                    \
-        }                                                                                          \
-    } while (0)
 
 /* The sums (a constant) of a block whose x is misaligned by q (1 .. 7) doubles. */
 FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, fr_lanes *s)

@@ -104,14 +104,155 @@ const struct fr_kernels *fr_active(void);
 
 /*
  * Macros shared by the SIMD files (fr_sse2.c, fr_avx2.c, fr_avx512.c,
- * fr_neon.c), which each define FR_PASS, pass_f32 and block_f64 in their
- * own vector types; the macros name the parameters of the table functions.
+ * fr_neon.c). Each file instantiates FR_PASS (and FR_ROT) with its own
+ * vector type and operations, and defines pass_f32, sum_f32 and block_f64;
+ * the macros name the parameters of the table functions. NREG, the number
+ * of registers per group, is each file's own.
  */
+
+/* Loops over the registers of a group must be unrolled completely, or the
+   accumulator arrays end up in memory. */
+#if defined(__clang__)
+#define FR_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define FR_UNROLL _Pragma("GCC unroll 16")
+#else
+#define FR_UNROLL
+#endif
+
+/*
+ * One pass over a block of n elements for the registers f .. f+c-1 of each
+ * group of G elements (W per register): the full groups, then the partial
+ * group. `sums` names the lane sums to take (flushed into s at the end);
+ * with `grad` the gradient (flags as fr_grad) is written to out, each vector
+ * of x summed before its result is stored, so out may be x. f, c, sums,
+ * grad and flags are compile-time constants at every use, so the
+ * accumulators stay in registers and no flag is tested in the loop.
+ * PREFETCH(p) is called with the start of each group in the first pass
+ * (FR_NO_PREFETCH, or fr_avx2.c's prefetch_group).
+ */
+#define FR_PASS(VT, W, G, ZERO, LOAD, LOAD_PART, STORE, STORE_PART, ADD, MUL, ABS, GRAD, FLUSH,    \
+                PREFETCH)                                                                          \
+    do {                                                                                           \
+        VT acc_a[NREG], acc_s[NREG], mem_a[NREG], mem_s[NREG];                                     \
+        size_t groups = n / (G), r = n % (G), g;                                                   \
+        int k;                                                                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < c; k++)                                                                    \
+            acc_a[k] = acc_s[k] = ZERO;                                                            \
+        for (g = 0; g < groups; g++) {                                                             \
+            size_t base = g * (G) + (W) * (size_t)f;                                               \
+            if (f == 0)                                                                            \
+                PREFETCH((const char *)(x + g * (G)));                                             \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < c; k++) {                                                              \
+                VT v = LOAD(x + base + (W)*k);                                                     \
+                if (sums & FR_ABS)                                                                 \
+                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
+                if (sums & FR_SQ)                                                                  \
+                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
+                if (grad) {                                                                        \
+                    VT gv = GRAD(v, va, vb, flags);                                                \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD(out + base + (W)*k), gv);                                    \
+                    STORE(out + base + (W)*k, gv);                                                 \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        /* The partial group runs once per block: a plain loop over copies of                      \
+           the accumulators in memory keeps the code small. */                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < c; k++) {                                                                  \
+            mem_a[k] = acc_a[k];                                                                   \
+            mem_s[k] = acc_s[k];                                                                   \
+        }                                                                                          \
+        for (k = 0; k < c && (W) * (size_t)(f + k) < r; k++) {                                     \
+            size_t i = groups * (G) + (W) * (size_t)(f + k);                                       \
+            size_t lk = r - (W) * (size_t)(f + k); /* elements left, >= 1 */                       \
+            VT v = lk >= (W) ? LOAD(x + i) : LOAD_PART(x + i, lk);                                 \
+            if (sums & FR_ABS)                                                                     \
+                mem_a[k] = ADD(mem_a[k], ABS(v));                                                  \
+            if (sums & FR_SQ)                                                                      \
+                mem_s[k] = ADD(mem_s[k], MUL(v, v));                                               \
+            if (grad) {                                                                            \
+                VT gv = GRAD(v, va, vb, flags);                                                    \
+                if (lk >= (W)) {                                                                   \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD(out + i), gv);                                               \
+                    STORE(out + i, gv);                                                            \
+                } else {                                                                           \
+                    if (flags & FR_ACC)                                                            \
+                        gv = ADD(LOAD_PART(out + i, lk), gv);                                      \
+                    STORE_PART(out + i, gv, lk);                                                   \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (k = 0; k < c; k++) {                                                                  \
+            if (sums & FR_ABS)                                                                     \
+                FLUSH(s->abs + (W) * (size_t)(f + k), mem_a[k]);                                   \
+            if (sums & FR_SQ)                                                                      \
+                FLUSH(s->sq + (W) * (size_t)(f + k), mem_s[k]);                                    \
+        }                                                                                          \
+    } while (0)
+
+/* One sum of a float64 block whose x is misaligned by q elements, read with
+   aligned loads (fr_avx2.c, fr_avx512.c: "aligned loads for a misaligned x"
+   there): the element positions [q, q + n) of the aligned vectors at xa are
+   the block; vector t goes to register t % NREG. `sums` is a constant. */
+#define FR_ROT(VT, W, G, ET, ZERO, LOAD_ALIGNED, MASKLOAD, RANGE, STOREU, LOADU, ADD, MUL, ABS,    \
+               FLUSH)                                                                              \
+    do {                                                                                           \
+        const ET *xa = (const ET *)((uintptr_t)x - q * sizeof(ET));                                \
+        size_t end = n + q, nvec = (end + (W)-1) / (W), whole = end / (W), g, t;                   \
+        VT acc_a[NREG], acc_s[NREG];                                                               \
+        ET buf_a[(G) + (W)], buf_s[(G) + (W)]; /* rotated lanes + a copy of the first vector */    \
+        int k;                                                                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) {    /* group 0: the q masked elements first; past nvec the */  \
+            VT v = MASKLOAD(xa + (W)*k, /* mask is empty (no access) */                            \
+                            RANGE((ptrdiff_t)q - (W)*k, (ptrdiff_t)end - (W)*k));                  \
+            acc_a[k] = (sums & FR_ABS) ? ABS(v) : ZERO;                                            \
+            acc_s[k] = (sums & FR_SQ) ? MUL(v, v) : ZERO;                                          \
+        }                                                                                          \
+        for (g = 1; (size_t)NREG * (g + 1) <= whole; g++) { /* whole groups: aligned loads */      \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < NREG; k++) {                                                           \
+                VT v = LOAD_ALIGNED(xa + (G)*g + (W)*k);                                           \
+                if (sums & FR_ABS)                                                                 \
+                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
+                if (sums & FR_SQ)                                                                  \
+                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
+            }                                                                                      \
+        }                                                                                          \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) {                                                               \
+            STOREU(buf_a + (W)*k, acc_a[k]);                                                       \
+            STOREU(buf_s + (W)*k, acc_s[k]);                                                       \
+        }                                                                                          \
+        for (t = (size_t)NREG * g; t < nvec; t++) { /* the rest (at most one group) */             \
+            VT v = MASKLOAD(xa + (W)*t, RANGE(0, (ptrdiff_t)(end - (W)*t)));                       \
+            ET *pa = buf_a + (W) * (t % NREG), *ps = buf_s + (W) * (t % NREG);                     \
+            if (sums & FR_ABS)                                                                     \
+                STOREU(pa, ADD(LOADU(pa), ABS(v)));                                                \
+            if (sums & FR_SQ)                                                                      \
+                STOREU(ps, ADD(LOADU(ps), MUL(v, v)));                                             \
+        }                                                                                          \
+        memcpy(buf_a + (G), buf_a, (W) * sizeof(ET));                                              \
+        memcpy(buf_s + (G), buf_s, (W) * sizeof(ET));                                              \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < NREG; k++) { /* un-rotate: lane j is at flat index (j + q) % G */          \
+            if (sums & FR_ABS)                                                                     \
+                FLUSH(s->abs + (W)*k, LOADU(buf_a + (W)*k + q));                                   \
+            if (sums & FR_SQ)                                                                      \
+                FLUSH(s->sq + (W)*k, LOADU(buf_s + (W)*k + q));                                    \
+        }                                                                                          \
+    } while (0)
 
 /* Slots of FR_PASS that a caller compiles out (sums = 0, or grad = 0). */
 #define FR_NO_FLUSH(dst, acc)     ((void)(dst), (void)(acc))
 #define FR_NO_STORE(o, v)         ((void)(o), (void)(v))
 #define FR_NO_STORE_PART(o, v, r) ((void)(o), (void)(v), (void)(r))
+#define FR_NO_PREFETCH(p)         ((void)(p))
 
 /* One specialised copy of the block per flag combination (float64: 16,
    float32: 8), so that no flag is tested inside the loop. float64 with

@@ -37,15 +37,6 @@
 #else
 #define FR_INLINE static __forceinline
 #endif
-/* Loops over the registers of a group must be unrolled completely, or the
-   accumulator arrays end up in memory. */
-#if defined(__clang__)
-#define FR_UNROLL _Pragma("clang loop unroll(full)")
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define FR_UNROLL _Pragma("GCC unroll 16")
-#else
-#define FR_UNROLL
-#endif
 
 #define G32  64         /* float32 elements per gradient group: 16 registers */
 #define G64  FR_LANES64 /* float64 lanes: 16 registers */
@@ -177,76 +168,6 @@ FR_INLINE void store_part_pd(double *o, float64x2_t v, size_t r)
 
 /* ---- one pass over a block: sums and/or gradient ---------------------- */
 
-/*
- * One pass over a block of n elements for the registers f .. f+c-1 of each
- * group of G elements (W per register): the full groups, then the partial
- * group. `sums` names the lane sums to take (flushed into s at the end);
- * with `grad` the gradient (flags as fr_grad) is written to out, each vector
- * of x summed before its result is stored, so out may be x. f, c, sums,
- * grad and flags are compile-time constants at every use, so the
- * accumulators stay in registers and no flag is tested in the loop.
- */
-#define FR_PASS(VT, W, G, ZERO, LOAD, LOAD_PART, STORE, STORE_PART, ADD, MUL, ABS, GRAD, FLUSH)    \
-    do {                                                                                           \
-        VT acc_a[NREG], acc_s[NREG], mem_a[NREG], mem_s[NREG];                                     \
-        size_t groups = n / (G), r = n % (G), g;                                                   \
-        int k;                                                                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++)                                                                    \
-            acc_a[k] = acc_s[k] = ZERO;                                                            \
-        for (g = 0; g < groups; g++) {                                                             \
-            size_t base = g * (G) + (W) * (size_t)f;                                               \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < c; k++) {                                                              \
-                VT v = LOAD(x + base + (W)*k);                                                     \
-                if (sums & FR_ABS)                                                                 \
-                    acc_a[k] = ADD(acc_a[k], ABS(v));                                              \
-                if (sums & FR_SQ)                                                                  \
-                    acc_s[k] = ADD(acc_s[k], MUL(v, v));                                           \
-                if (grad) {                                                                        \
-                    VT gv = GRAD(v, va, vb, flags);                                                \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + base + (W)*k), gv);                                    \
-                    STORE(out + base + (W)*k, gv);                                                 \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        /* The partial group runs once per block: a plain loop over copies of                      \
-           the accumulators in memory keeps the code small. */                                     \
-        FR_UNROLL                                                                                  \
-        for (k = 0; k < c; k++) {                                                                  \
-            mem_a[k] = acc_a[k];                                                                   \
-            mem_s[k] = acc_s[k];                                                                   \
-        }                                                                                          \
-        for (k = 0; k < c && (W) * (size_t)(f + k) < r; k++) {                                     \
-            size_t i = groups * (G) + (W) * (size_t)(f + k);                                       \
-            size_t lk = r - (W) * (size_t)(f + k); /* elements left, >= 1 */                       \
-            VT v = lk >= (W) ? LOAD(x + i) : LOAD_PART(x + i, lk);                                 \
-            if (sums & FR_ABS)                                                                     \
-                mem_a[k] = ADD(mem_a[k], ABS(v));                                                  \
-            if (sums & FR_SQ)                                                                      \
-                mem_s[k] = ADD(mem_s[k], MUL(v, v));                                               \
-            if (grad) {                                                                            \
-                VT gv = GRAD(v, va, vb, flags);                                                    \
-                if (lk >= (W)) {                                                                   \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD(out + i), gv);                                               \
-                    STORE(out + i, gv);                                                            \
-                } else {                                                                           \
-                    if (flags & FR_ACC)                                                            \
-                        gv = ADD(LOAD_PART(out + i, lk), gv);                                      \
-                    STORE_PART(out + i, gv, lk);                                                   \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        for (k = 0; k < c; k++) {                                                                  \
-            if (sums & FR_ABS)                                                                     \
-                FLUSH(s->abs + (W) * (size_t)(f + k), mem_a[k]);                                   \
-            if (sums & FR_SQ)                                                                      \
-                FLUSH(s->sq + (W) * (size_t)(f + k), mem_s[k]);                                    \
-        }                                                                                          \
-    } while (0)
-
 /* float32 gradient (no sums: those are taken in float64 by pass_wide). */
 FR_INLINE void pass_f32(const float *x, float *out, size_t n, int flags, float a, float b)
 {
@@ -254,7 +175,7 @@ FR_INLINE void pass_f32(const float *x, float *out, size_t n, int flags, float a
     const int f = 0, c = NREG, sums = 0, grad = 1;
     fr_lanes *s = NULL;
     FR_PASS(float32x4_t, 4, G32, vdupq_n_f32(0.0f), vld1q_f32, load_part_ps, vst1q_f32,
-            store_part_ps, vaddq_f32, mul_ps, vabsq_f32, grad_ps, FR_NO_FLUSH);
+            store_part_ps, vaddq_f32, mul_ps, vabsq_f32, grad_ps, FR_NO_FLUSH, FR_NO_PREFETCH);
 }
 
 /* 2 floats widened exactly to the 2 doubles of a lane register; for a
@@ -277,7 +198,7 @@ FR_INLINE void pass_wide(const float *x, size_t n, int f, int c, int sums, fr_la
     const int grad = 0, flags = 0;
     float *out = NULL;
     FR_PASS(float64x2_t, 2, G64, vdupq_n_f64(0.0), load_wide, load_wide_part, FR_NO_STORE,
-            FR_NO_STORE_PART, vaddq_f64, mul_pd, vabsq_f64, grad_pd, flush_pd);
+            FR_NO_STORE_PART, vaddq_f64, mul_pd, vabsq_f64, grad_pd, flush_pd, FR_NO_PREFETCH);
 }
 
 FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, int sums, int grad,
@@ -285,7 +206,7 @@ FR_INLINE void pass_f64(const double *x, double *out, size_t n, int f, int c, in
 {
     float64x2_t va = vdupq_n_f64(a), vb = vdupq_n_f64(b);
     FR_PASS(float64x2_t, 2, G64, vdupq_n_f64(0.0), vld1q_f64, load_part_pd, vst1q_f64,
-            store_part_pd, vaddq_f64, mul_pd, vabsq_f64, grad_pd, flush_pd);
+            store_part_pd, vaddq_f64, mul_pd, vabsq_f64, grad_pd, flush_pd, FR_NO_PREFETCH);
 }
 
 /* The whole block: 16 registers in one pass with at most one sum, two
