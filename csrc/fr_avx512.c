@@ -434,12 +434,15 @@ static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, fl
 }
 
 static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a, double b,
-                               int flags, fr_lanes *s){FR_GRAD_SWITCH(block_f64)}
+                               int flags, fr_lanes *s)
+{
+    FR_GRAD_SWITCH(block_f64);
+}
 
 /* Element-wise: 4 registers (64 floats) per iteration, single vectors,
    one masked partial vector. */
-FR_INLINE FR_TARGET
-    void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float d,
+                                      int flags)
 {
     __m512 vt = _mm512_set1_ps(t), vd = _mm512_set1_ps(d);
     size_t i = 0;
@@ -476,39 +479,13 @@ FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, do
 
 static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
 {
-    switch (flags & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        prox_run_f32(x, out, n, t, d, FR_ABS);
-        break;
-    case FR_SQ:
-        prox_run_f32(x, out, n, t, d, FR_SQ);
-        break;
-    case FR_ABS | FR_SQ:
-        prox_run_f32(x, out, n, t, d, FR_ABS | FR_SQ);
-        break;
-    default: /* no term: a copy (memmove: out may be x) */
-        memmove(out, x, n * sizeof *x);
-        break;
-    }
+    FR_PROX_SWITCH(prox_run_f32);
 }
 
 static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double d,
                                int flags)
 {
-    switch (flags & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        prox_run_f64(x, out, n, t, d, FR_ABS);
-        break;
-    case FR_SQ:
-        prox_run_f64(x, out, n, t, d, FR_SQ);
-        break;
-    case FR_ABS | FR_SQ:
-        prox_run_f64(x, out, n, t, d, FR_ABS | FR_SQ);
-        break;
-    default:
-        memmove(out, x, n * sizeof *x);
-        break;
-    }
+    FR_PROX_SWITCH(prox_run_f64);
 }
 
 /* ---- float16 ------------------------------------------------------------ */

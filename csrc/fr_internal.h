@@ -278,6 +278,24 @@ const struct fr_kernels *fr_active(void);
         break;                                                                                     \
     }
 
+/* The body of every prox_f32 / prox_f64: RUN (the file's element-wise loop)
+   specialised per term combination; with no term the prox is x itself. */
+#define FR_PROX_SWITCH(RUN)                                                                        \
+    switch (flags & (FR_ABS | FR_SQ)) {                                                            \
+    case FR_ABS:                                                                                   \
+        RUN(x, out, n, t, d, FR_ABS);                                                              \
+        break;                                                                                     \
+    case FR_SQ:                                                                                    \
+        RUN(x, out, n, t, d, FR_SQ);                                                               \
+        break;                                                                                     \
+    case FR_ABS | FR_SQ:                                                                           \
+        RUN(x, out, n, t, d, FR_ABS | FR_SQ);                                                      \
+        break;                                                                                     \
+    default: /* a copy (memmove: out may be x) */                                                  \
+        memmove(out, x, n * sizeof *x);                                                            \
+        break;                                                                                     \
+    }
+
 /* The body of grad_f32 where the value is not fused into the gradient
    pass: pass_f32 specialised per flag combination, and the value's sums
    (the float64 ones of sum_f32) in a second pass over x, now in L1; when

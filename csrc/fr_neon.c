@@ -274,7 +274,10 @@ static void grad_f32(const float *x, float *out, size_t n, float a, float b, int
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
-                     fr_lanes *s){FR_GRAD_SWITCH(block_f64)}
+                     fr_lanes *s)
+{
+    FR_GRAD_SWITCH(block_f64);
+}
 
 /* Element-wise: 8 registers per iteration, single vectors, one partial. */
 FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
@@ -311,38 +314,12 @@ FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, do
 
 static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
 {
-    switch (flags & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        prox_run_f32(x, out, n, t, d, FR_ABS);
-        break;
-    case FR_SQ:
-        prox_run_f32(x, out, n, t, d, FR_SQ);
-        break;
-    case FR_ABS | FR_SQ:
-        prox_run_f32(x, out, n, t, d, FR_ABS | FR_SQ);
-        break;
-    default: /* no term: a copy (memmove: out may be x) */
-        memmove(out, x, n * sizeof *x);
-        break;
-    }
+    FR_PROX_SWITCH(prox_run_f32);
 }
 
 static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
 {
-    switch (flags & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        prox_run_f64(x, out, n, t, d, FR_ABS);
-        break;
-    case FR_SQ:
-        prox_run_f64(x, out, n, t, d, FR_SQ);
-        break;
-    case FR_ABS | FR_SQ:
-        prox_run_f64(x, out, n, t, d, FR_ABS | FR_SQ);
-        break;
-    default:
-        memmove(out, x, n * sizeof *x);
-        break;
-    }
+    FR_PROX_SWITCH(prox_run_f64);
 }
 
 /* ---- float16: FCVT ------------------------------------------------------ */
