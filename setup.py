@@ -31,7 +31,11 @@ class BuildClib(build_clib):
         fixed = []
         for name, info in libraries:
             info = dict(info)
-            info["cflags"] = (MSVC_CFLAGS if msvc else UNIX_CFLAGS + ["-fPIC"]) + extra
+            # -fvisibility=hidden: the kernels are private to the extension,
+            # so calls into them (fr_reduce, fr_active, ...) are direct, not
+            # through the PLT; only PyInit__core is exported.
+            unix = UNIX_CFLAGS + ["-fPIC", "-fvisibility=hidden"]
+            info["cflags"] = (MSVC_CFLAGS if msvc else unix) + extra
             fixed.append((name, info))
         super().build_libraries(fixed)
 

@@ -354,6 +354,25 @@ static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
+/* Lane 0 after folding the 4 lanes of v by halves: (l0 + l2) + (l1 + l3). */
+FR_INLINE FR_TARGET double hsum_pd(__m256d v)
+{
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+static FR_TARGET void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m256d, 4, _mm256_setzero_pd(), load_wide, load_wide_part, _mm256_add_pd,
+            _mm256_mul_pd, abs_pd, hsum_pd);
+}
+
+static FR_TARGET void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m256d, 4, _mm256_setzero_pd(), _mm256_loadu_pd, load_part_pd, _mm256_add_pd,
+            _mm256_mul_pd, abs_pd, hsum_pd);
+}
+
 /*
  * float32 gradient with the value fused into the same pass (FR_VALUE, with
  * the terms of FL on): vector k of each 64-float group holds the lanes
@@ -541,7 +560,8 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_avx2 = {
-    "avx2", sum_f32, sum_f64, grad_f32, grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    "avx2",   sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
+    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
 
 #else /* !FR_ARCH_X86_64 */

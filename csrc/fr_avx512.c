@@ -427,6 +427,26 @@ static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
+/* Lane 0 after folding the 8 lanes of v by halves: 4, then 2, then 1. */
+FR_INLINE FR_TARGET double hsum_pd(__m512d v)
+{
+    __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+static FR_TARGET void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m512d, 8, _mm512_setzero_pd(), load_wide, load_wide_part, _mm512_add_pd,
+            _mm512_mul_pd, abs_pd, hsum_pd);
+}
+
+static FR_TARGET void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m512d, 8, _mm512_setzero_pd(), _mm512_loadu_pd, load_part_pd, _mm512_add_pd,
+            _mm512_mul_pd, abs_pd, hsum_pd);
+}
+
 static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
                                fr_lanes *s)
 {
@@ -514,7 +534,8 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_avx512 = {
-    "avx512", sum_f32, sum_f64, grad_f32, grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    "avx512", sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
+    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
 
 #else /* neither x86-64 nor its emulation */

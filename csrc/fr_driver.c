@@ -12,10 +12,15 @@
  */
 #include "fr_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 #define FR_MAXDIM 64 /* NumPy 2's NPY_MAXDIMS; NumPy 1 allows 32 */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_NOINLINE __attribute__((noinline))
+#else
+#define FR_NOINLINE
+#endif
 
 typedef struct {
     int nd, nop;
@@ -216,100 +221,110 @@ static void lanes_fold_super(fr_lanes *t, fr_lanes *s, int what)
         }
 }
 
-/* Fold halves: for h = lanes/2 ... 1: v[j] += v[j + h]. */
-static double lanes_fold(double *v, int lanes)
+/* Fold halves: for h = lanes/2 ... 1: v[j] += v[j + h]. (A constant lane
+   count: the compiler unrolls it into a few vector adds.) */
+static double lanes_fold(double *v)
 {
     int h, j;
-    for (h = lanes / 2; h >= 1; h /= 2)
+    FR_UNROLL
+    for (h = FR_LANES64 / 2; h >= 1; h /= 2) {
+        FR_UNROLL
         for (j = 0; j < h; j++)
             v[j] = v[j] + v[j + h];
+    }
     return v[0];
 }
 
 static void lanes_result(fr_lanes *t, int what, double *sa, double *ss)
 {
     if (sa)
-        *sa = (what & FR_ABS) ? lanes_fold(t->abs, FR_LANES64) : 0.0;
+        *sa = (what & FR_ABS) ? lanes_fold(t->abs) : 0.0;
     if (ss)
-        *ss = (what & FR_SQ) ? lanes_fold(t->sq, FR_LANES64) : 0.0;
+        *ss = (what & FR_SQ) ? lanes_fold(t->sq) : 0.0;
 }
 
 /*
- * Tiny C-contiguous inputs (at most one element per lane). In the canonical
- * algorithm every lane then holds +0 or one value, and folding +0 lanes is
- * exact, so the result is the fold over the smallest power of two >= n of
- * the per-element values converted to double: the same bits, without the
- * lane state of a full block. Returns 0 if the input does not qualify.
+ * The element count of an array whose elements are one aligned run in
+ * memory (C or Fortran order; size-1 axes ignored): its memory order is
+ * then the canonical sequence itself. -1 for any other layout (and for a
+ * negative dimension, which the iterator reports).
  */
-static int reduce_tiny(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
-                       int dtype, int what, double *sa, double *ss)
+static ptrdiff_t run_length(const void *data, int ndim, const ptrdiff_t *shape,
+                            const ptrdiff_t *strides, size_t item)
 {
-    double w[FR_LANES64], t[FR_LANES64];
-    ptrdiff_t n = 1, expect = (ptrdiff_t)item_of(dtype);
-    int i, p;
-    for (i = ndim - 1; i >= 0; i--) {
-        if (shape[i] < 0 || (shape[i] != 1 && strides[i] != expect))
-            return 0;
+    ptrdiff_t n = 1, expect = (ptrdiff_t)item;
+    int i;
+    if (ndim < 0 || ndim > FR_MAXDIM || ((uintptr_t)data & (item - 1)) != 0)
+        return -1;
+    for (i = ndim - 1; i >= 0; i--) { /* C order */
+        if (shape[i] < 0)
+            return -1;
+        if (shape[i] != 1 && strides[i] != expect)
+            break;
         expect *= shape[i];
         n *= shape[i];
     }
-    if (n > FR_LANES64 || n == 0 || (uintptr_t)data % item_of(dtype) != 0)
-        return 0;
-    for (p = 1; p < n; p *= 2)
-        ;
-    /* the elements as float64 (every dtype is summed as float64), padded
-       with +0 to p; one loop per dtype, so that each vectorises */
-    if (dtype == FR_F64) {
-        memcpy(w, data, (size_t)n * sizeof(double));
-    } else if (dtype == FR_F32) {
-        for (i = 0; i < n; i++)
-            w[i] = (double)((const float *)data)[i];
-    } else {
-        for (i = 0; i < n; i++)
-            w[i] = (double)fr_h2f(((const uint16_t *)data)[i]);
+    if (i < 0)
+        return n;
+    n = 1;
+    expect = (ptrdiff_t)item;
+    for (i = 0; i < ndim; i++) { /* Fortran order */
+        if (shape[i] < 0 || (shape[i] != 1 && strides[i] != expect))
+            return -1;
+        expect *= shape[i];
+        n *= shape[i];
     }
-    for (i = (int)n; i < p; i++)
-        w[i] = 0.0;
-    if (sa) {
-        *sa = 0.0;
-        if (what & FR_ABS) {
-            for (i = 0; i < p; i++)
-                t[i] = fabs(w[i]);
-            *sa = lanes_fold(t, p);
-        }
-    }
-    if (ss) {
-        *ss = 0.0;
-        if (what & FR_SQ) {
-            for (i = 0; i < p; i++)
-                t[i] = w[i] * w[i];
-            *ss = lanes_fold(t, p);
-        }
-    }
-    return 1;
+    return n;
 }
 
-int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
-              int dtype, int what, double *sum_abs, double *sum_sq)
+/*
+ * 1 .. FR_LANES64 elements in one run: the kernels' tiny_* entries compute
+ * the whole canonical reduction in registers (FR_TINY in fr_internal.h),
+ * before reduce_blocks sets up its ~27 KiB of lanes, iterator and buffers.
+ */
+static void reduce_tiny(const void *data, size_t n, int dtype, int what, double *sa, double *ss)
+{
+    const struct fr_kernels *k = fr_active();
+    float f[FR_LANES64];
+    /* the kernel writes the sums asked for straight into *sa / *ss */
+    if (sa && !(what & FR_ABS))
+        *sa = 0.0;
+    if (ss && !(what & FR_SQ))
+        *ss = 0.0;
+    what &= (sa ? FR_ABS : 0) | (ss ? FR_SQ : 0);
+    if (dtype == FR_F64) {
+        k->tiny_f64((const double *)data, n, what, sa, ss);
+    } else if (dtype == FR_F32) {
+        k->tiny_f32((const float *)data, n, what, sa, ss);
+    } else { /* float16 -> float32 (exact), then summed as float32 is */
+        k->f16_to_f32((const uint16_t *)data, f, n);
+        k->tiny_f32(f, n, what, sa, ss);
+    }
+}
+
+/* Every other input, block by block: a run of `run` elements (run > 0) is
+   read straight from memory, anything else through the iterator. Kept out
+   of line so that tiny inputs never set up its frame. */
+static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t *shape,
+                                     const ptrdiff_t *strides, int dtype, int what, double *sum_abs,
+                                     double *sum_sq, ptrdiff_t run)
 {
     const struct fr_kernels *k = fr_active();
     size_t item = item_of(dtype);
+    const char *next = (const char *)data;
     fr_iter it;
     fr_lanes s, t;
     fr_buf buf;
     struct {
         float f[FR_BLOCK];
     } conv;
-    ptrdiff_t left;
+    ptrdiff_t left = run;
     int blocks = 0, single;
-    if (!item)
-        return FR_EDTYPE;
-    if (ndim >= 0 && ndim <= FR_MAXDIM &&
-        reduce_tiny(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq))
-        return FR_OK;
-    left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
-    if (left < 0)
-        return FR_EARG;
+    if (run <= 0) {
+        left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
+        if (left < 0)
+            return FR_EARG;
+    }
     lanes_clear(&s, what);
     /* One superblock or less: T = 0 + S = S exactly (lanes are never -0), so
        the total need not exist. */
@@ -318,10 +333,16 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         lanes_clear(&t, what);
     while (left > 0) {
         ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
-        const char *p = it.ptr[0];
-        if (!iter_contiguous(&it, 0, m)) {
-            iter_copy(&it, 0, m, (char *)&buf, 1);
-            p = (const char *)&buf;
+        const char *p = next;
+        if (run > 0) {
+            next += (size_t)m * item;
+        } else {
+            p = it.ptr[0];
+            if (!iter_contiguous(&it, 0, m)) {
+                iter_copy(&it, 0, m, (char *)&buf, 1);
+                p = (const char *)&buf;
+            }
+            iter_skip(&it, m);
         }
         if (dtype == FR_F32) {
             k->sum_f32((const float *)p, (size_t)m, what, &s);
@@ -332,7 +353,6 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
             k->f16_to_f32((const uint16_t *)p, conv.f, (size_t)m);
             k->sum_f32(conv.f, (size_t)m, what, &s);
         }
-        iter_skip(&it, m);
         left -= m;
         if (++blocks == FR_SUPER && !single) {
             lanes_fold_super(&t, &s, what);
@@ -346,6 +366,21 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
         lanes_result(&t, what, sum_abs, sum_sq);
     }
     return FR_OK;
+}
+
+int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
+              int dtype, int what, double *sum_abs, double *sum_sq)
+{
+    size_t item = item_of(dtype);
+    ptrdiff_t run;
+    if (!item)
+        return FR_EDTYPE;
+    run = run_length(data, ndim, shape, strides, item);
+    if (run >= 1 && run <= FR_LANES64) {
+        reduce_tiny(data, (size_t)run, dtype, what, sum_abs, sum_sq);
+        return FR_OK;
+    }
+    return reduce_blocks(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq, run);
 }
 
 /* Shared driver of the two element-wise operations. */

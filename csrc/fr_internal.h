@@ -71,6 +71,10 @@ struct fr_kernels {
        widened block. */
     void (*sum_f32)(const float *x, size_t n, int what, fr_lanes *s);
     void (*sum_f64)(const double *x, size_t n, int what, fr_lanes *s);
+    /* The whole reduction of 1 .. FR_LANES64 contiguous elements (FR_TINY):
+     *sa and/or *ss, as `what` names them, get the final folded sums. */
+    void (*tiny_f32)(const float *x, size_t n, int what, double *sa, double *ss);
+    void (*tiny_f64)(const double *x, size_t n, int what, double *sa, double *ss);
     /* out[i] = [out[i] +] (a*sign(x[i]) + b*x[i]), the terms in flags; out may be x.
        With FR_VALUE, also flush the lane sums of the terms that are on into s. */
     void (*grad_f32)(const float *x, float *out, size_t n, float a, float b, int flags,
@@ -245,6 +249,51 @@ const struct fr_kernels *fr_active(void);
                 FLUSH(s->abs + (W)*k, LOADU(buf_a + (W)*k + q));                                   \
             if (sums & FR_SQ)                                                                      \
                 FLUSH(s->sq + (W)*k, LOADU(buf_s + (W)*k + q));                                    \
+        }                                                                                          \
+    } while (0)
+
+/*
+ * The canonical algorithm for 1 .. FR_LANES64 contiguous elements: one
+ * partial block with at most one element per lane, so lane j holds element
+ * j (as float64, |x| or x*x) or +0, and the result is the fold of halves.
+ * In registers of W lanes, the fold steps h >= W add register k + h/W into
+ * register k; HSUM folds the last register's own lanes (h = W/2 .. 1) and
+ * returns lane 0. This skips the lane arrays, the flush and the driver's
+ * block set-up, which cost more than the arithmetic at these sizes.
+ * LOAD_PART(p, r) loads the first r < W elements and +0 after them.
+ */
+#define FR_TINY(VT, W, ZERO, LOAD, LOAD_PART, ADD, MUL, ABS, HSUM)                                 \
+    do {                                                                                           \
+        VT v[FR_LANES64 / (W)], t[FR_LANES64 / (W)];                                               \
+        int k, h;                                                                                  \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < FR_LANES64 / (W); k++) {                                                   \
+            size_t i = (size_t)k * (W);                                                            \
+            v[k] = i + (W) <= n ? LOAD(x + i) : i < n ? LOAD_PART(x + i, n - i) : ZERO;            \
+        }                                                                                          \
+        if (what & FR_ABS) {                                                                       \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < FR_LANES64 / (W); k++)                                                 \
+                t[k] = ABS(v[k]);                                                                  \
+            FR_UNROLL                                                                              \
+            for (h = FR_LANES64 / (W) / 2; h >= 1; h /= 2) {                                       \
+                FR_UNROLL                                                                          \
+                for (k = 0; k < h; k++)                                                            \
+                    t[k] = ADD(t[k], t[k + h]);                                                    \
+            }                                                                                      \
+            *sa = HSUM(t[0]);                                                                      \
+        }                                                                                          \
+        if (what & FR_SQ) {                                                                        \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < FR_LANES64 / (W); k++)                                                 \
+                t[k] = MUL(v[k], v[k]);                                                            \
+            FR_UNROLL                                                                              \
+            for (h = FR_LANES64 / (W) / 2; h >= 1; h /= 2) {                                       \
+                FR_UNROLL                                                                          \
+                for (k = 0; k < h; k++)                                                            \
+                    t[k] = ADD(t[k], t[k + h]);                                                    \
+            }                                                                                      \
+            *ss = HSUM(t[0]);                                                                      \
         }                                                                                          \
     } while (0)
 

@@ -268,6 +268,24 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
+/* Lane 0 after folding the 2 lanes of v: l0 + l1. */
+FR_INLINE double hsum_pd(float64x2_t v)
+{
+    return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1);
+}
+
+static void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(float64x2_t, 2, vdupq_n_f64(0.0), load_wide, load_wide_part, vaddq_f64, mul_pd,
+            vabsq_f64, hsum_pd);
+}
+
+static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(float64x2_t, 2, vdupq_n_f64(0.0), vld1q_f64, load_part_pd, vaddq_f64, mul_pd, vabsq_f64,
+            hsum_pd);
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
     FR_GRAD_F32_BODY
@@ -349,7 +367,8 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_neon = {
-    "neon", sum_f32, sum_f64, grad_f32, grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    "neon",   sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
+    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
 
 #else /* !FR_ARCH_ARM64 */

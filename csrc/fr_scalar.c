@@ -68,6 +68,41 @@ static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
     sum_f64(w, n, what, s);
 }
 
+/* FR_TINY with one lane per "register": the fold of halves written out. */
+static double add64(double a, double b)
+{
+    return a + b;
+}
+static double mul64(double a, double b)
+{
+    return a * b;
+}
+static double load32(const float *p)
+{
+    return (double)*p;
+}
+static double load64(const double *p)
+{
+    return *p;
+}
+static double lane0(double v)
+{
+    return v;
+}
+/* never called with W = 1 (i < n means i + 1 <= n); here for FR_TINY */
+#define load32_part(p, r) load32(p)
+#define load64_part(p, r) load64(p)
+
+static void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(double, 1, 0.0, load32, load32_part, add64, mul64, abs64, lane0);
+}
+
+static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(double, 1, 0.0, load64, load64_part, add64, mul64, abs64, lane0);
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
     size_t i;
@@ -160,6 +195,6 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_scalar = {
-    "scalar", sum_f32,  sum_f64,    grad_value_f32, grad_value_f64,
-    prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    "scalar",       sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_value_f32,
+    grad_value_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };

@@ -289,6 +289,24 @@ static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
     }
 }
 
+/* Lane 0 after folding the 2 lanes of v: l0 + l1. */
+FR_INLINE double hsum_pd(__m128d v)
+{
+    return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v)));
+}
+
+static void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m128d, 2, _mm_setzero_pd(), load_wide, load_wide_part, _mm_add_pd, _mm_mul_pd, abs_pd,
+            hsum_pd);
+}
+
+static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss)
+{
+    FR_TINY(__m128d, 2, _mm_setzero_pd(), _mm_loadu_pd, load_part_pd, _mm_add_pd, _mm_mul_pd,
+            abs_pd, hsum_pd);
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
     FR_GRAD_F32_BODY
@@ -436,7 +454,8 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_sse2 = {
-    "sse2", sum_f32, sum_f64, grad_f32, grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    "sse2",   sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
+    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
 };
 
 #else /* !FR_ARCH_X86_64 */

@@ -2,7 +2,9 @@
 
 Each takes a float16, float32 or float64 array of any shape, layout and
 strides (read in place, never modified) and returns Python floats summed in
-float64 in a fixed order, so the bits do not depend on the SIMD level.
+float64 in a fixed order, so the bits do not depend on the SIMD level. The
+array is a positional-only argument (``sum_abs(x)``): a one-argument C call
+is the cheapest CPython has, and for small arrays the call is the cost.
 
 >>> import numpy as np
 >>> from fastreg.kernels import sum_abs, sum_squares, sum_abs_squares

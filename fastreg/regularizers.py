@@ -178,6 +178,12 @@ class Regularizer:
 class _Proximal:
     """``prox`` for the C-backed regularizers (mixed into L1, L2, L1L2)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # L1, L2, L1L2 and their subclasses are called through vectorcall
+        # (see fastreg/_core.pyx); a subclass that overrides __call__ is not.
+        super().__init_subclass__(**kwargs)
+        _core._enable_vectorcall(cls)
+
     def prox(self, x: Any, step: float, out: np.ndarray | None = None) -> np.ndarray:
         """The proximal map of ``step * penalty`` at ``x``.
 

@@ -321,6 +321,15 @@ def layouts(dtype):
         "readonly": ro,
         "strided_blocks": big[:, ::2],  # gathered blocks across rows
         "column": big[:, 7],
+        # one run in memory, read without the iterator (csrc/fr_driver.c
+        # run_length): tiny (<= 32 elements) and block sizes, C and F order
+        "C_tiny_size1_axes": base[:20].reshape(1, 5, 1, 4),
+        "F_tiny": np.asfortranarray(base[:20].reshape(4, 5)),
+        "F_tiny_size1_axes": np.asfortranarray(base[:30].reshape(5, 1, 6)),
+        "F_blocks": np.asfortranarray(base[:2100].reshape(42, 50)),
+        "negative_tiny": base[:20][::-1],
+        "transposed_tiny": base[:24].reshape(2, 3, 4).transpose(1, 0, 2),
+        "unaligned_tiny": _unaligned(dtype, (7,), 1),
     }
 
 

@@ -333,7 +333,8 @@ def test_setter_rejects(bad):
 def test_pickle_and_copy_keep_the_state():
     x = np.array([1.0, -2.0, 3.0], np.float32)
     for r in (R.L1(0.3), R.L2(0.7), R.L1L2(0.1, 0.2), R.OrthogonalRegularizer(0.5, "columns")):
-        for c in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r), copy.copy(r)):
+        pickled = [pickle.loads(pickle.dumps(r, p)) for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+        for c in (*pickled, copy.deepcopy(r), copy.copy(r)):
             assert type(c) is type(r) and c.get_config() == r.get_config()
             xx = x.reshape(1, 3) if isinstance(r, R.OrthogonalRegularizer) else x
             assert same_bits(c(xx), r(xx))
@@ -394,6 +395,86 @@ def test_user_subclass_of_builtin():
         "registered_name": "Scaled",
     }
     assert type(R.deserialize(out, custom_objects={"Scaled": Scaled})) is Scaled
+
+
+# ---- the call path: vectorcall and reused result scalars ---------------------------
+
+
+def test_call_forms_behave_as_a_plain_python_call():
+    """L1, L2 and L1L2 instances are called through vectorcall (fastreg/_core.pyx);
+    every form of call still does what Penalty.__call__(self, x) does."""
+    x = np.array([1.0, -2.0], np.float32)
+    for kind in ("L1", "L2", "L1L2"):
+        reg = make(kind, 0.5, 0.5)
+        expected = reference_value(x, 0.5, 0.5, kind)
+        assert reg(x) == expected
+        assert reg(x=x) == expected  # a keyword: the tp_call fallback
+        assert type(reg).__call__(reg, x) == expected
+        with pytest.raises(TypeError, match="positional argument"):
+            reg()
+        with pytest.raises(TypeError, match="positional argument"):
+            reg(x, x)
+        with pytest.raises(TypeError, match="keyword argument 'y'"):
+            reg(x, y=1)
+
+
+def test_vectorcall_is_on_only_where_penalty_call_is_the_call():
+    from fastreg import _core
+
+    class Plain(R.L2):
+        pass
+
+    class Own(R.L2):
+        def __call__(self, x):
+            return "own"
+
+    x = np.ones(3, np.float32)
+    assert _core._enable_vectorcall(R.L1L2) and _core._enable_vectorcall(Plain)
+    assert not _core._enable_vectorcall(Own)
+    assert not _core._enable_vectorcall(R.OrthogonalRegularizer)
+    assert Plain(0.5)(x) == 1.5 and Own(0.5)(x) == "own"
+
+
+def test_call_replaced_on_the_class_is_honoured(monkeypatch):
+    """On CPython < 3.12 the vectorcall flag stays on after __call__ is replaced;
+    the entry point then defers to the class's new __call__."""
+    x = np.ones(3, np.float32)
+    monkeypatch.setattr(R.L1, "__call__", lambda self, x: "patched")
+    assert R.L1(0.5)(x) == "patched"
+    monkeypatch.undo()
+    assert R.L1(0.5)(x) == 1.5
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_results_kept_by_the_caller_never_change(dtype):
+    """Result scalars nobody else holds are reused (fastreg/_core.pyx); one the
+    caller keeps must keep its value, whatever is computed after it."""
+    reg = R.L1L2(0.25, 0.5)
+    xs = [np.full(7, v, dtype) for v in (1.0, 2.0, -3.0, 0.5)]
+    kept = [reg(x) for x in xs]
+    again = [reg(x) for x in reversed(xs)][::-1]
+    expected = [reference_value(x, 0.25, 0.5, "L1L2") for x in xs]
+    for k, a, e in zip(kept, again, expected, strict=True):
+        assert k.dtype == np.dtype(dtype) and a.dtype == np.dtype(dtype)
+        assert float(k) == float(e) and float(a) == float(e)
+    assert len({id(k) for k in kept}) == len(kept)
+    held = reg(xs[0])
+    view = [held]
+    reg(xs[1])
+    assert view[0] is held and float(held) == float(expected[0])
+    v, _ = reg.value_and_gradient(xs[2])
+    reg(xs[3])
+    assert float(v) == float(expected[2])
+
+
+def test_kernel_functions_take_x_positionally_only():
+    from fastreg import kernels as K
+
+    x = np.ones(3)
+    assert K.sum_abs(x) == 3.0
+    for f in (K.sum_abs, K.sum_squares, K.sum_abs_squares):
+        with pytest.raises(TypeError, match="no keyword arguments"):
+            f(x=x)
 
 
 # ---- values ------------------------------------------------------------------------

@@ -13,7 +13,8 @@
  *
  * What is compared: the flushed lane sums (all 32 abs and 32 sq slots, so a
  * kernel that touches a sum it was not asked for fails; sum_f32 also against
- * the scalar sum_f64 of the widened block, the contract of fr_internal.h), gradient and prox
+ * the scalar sum_f64 of the widened block, the contract of fr_internal.h), the tiny_*
+ * reductions of 1 .. 32 elements against the folded scalar block sums, gradient and prox
  * outputs, the float16 conversions. Values must have the same bits; for NaN
  * only the NaN-ness is compared (payloads after NaN op NaN depend on operand
  * order, which the contract does not fix); the float16 conversions are
@@ -271,6 +272,47 @@ static void lanes_cmp(const fr_lanes *a, const fr_lanes *b, const char *what, si
     }
 }
 
+/* The canonical result of one block from +0 lanes: sum_f64, fold halves. */
+static void fold_ref(const struct fr_kernels *ref, const double *y, size_t n, double *sa,
+                     double *ss)
+{
+    fr_lanes s;
+    int h, j;
+    memset(&s, 0, sizeof s);
+    ref->sum_f64(y, n, FR_ABS | FR_SQ, &s);
+    for (h = FR_LANES64 / 2; h >= 1; h /= 2)
+        for (j = 0; j < h; j++) {
+            s.abs[j] = s.abs[j] + s.abs[j + h];
+            s.sq[j] = s.sq[j] + s.sq[j + h];
+        }
+    *sa = s.abs[0];
+    *ss = s.sq[0];
+}
+
+/* tiny_f32 / tiny_f64 (1 .. FR_LANES64 elements): the folded block sums of
+   the reference, bit for bit, and untouched outputs for a term not asked. */
+static void test_tiny(const struct fr_kernels *ref, const struct fr_kernels *k, const float *x,
+                      const double *y, size_t n)
+{
+    double wide[FR_LANES64], ea, es, a, q;
+    size_t i;
+    int what;
+    for (i = 0; i < n; i++)
+        wide[i] = (double)x[i];
+    for (what = 1; what <= 3; what++) {
+        fold_ref(ref, wide, n, &ea, &es);
+        a = q = 1234.5;
+        k->tiny_f32(x, n, what, &a, &q);
+        check(what & FR_ABS ? same64(a, ea) : a == 1234.5, "tiny_f32 abs", n, what, 0);
+        check(what & FR_SQ ? same64(q, es) : q == 1234.5, "tiny_f32 sq", n, what, 1);
+        fold_ref(ref, y, n, &ea, &es);
+        a = q = 1234.5;
+        k->tiny_f64(y, n, what, &a, &q);
+        check(what & FR_ABS ? same64(a, ea) : a == 1234.5, "tiny_f64 abs", n, what, 0);
+        check(what & FR_SQ ? same64(q, es) : q == 1234.5, "tiny_f64 sq", n, what, 1);
+    }
+}
+
 static void test_sums(const struct fr_kernels *ref, const struct fr_kernels *k)
 {
     static double wide[MAXN];
@@ -286,6 +328,8 @@ static void test_sums(const struct fr_kernels *ref, const struct fr_kernels *k)
                 double *y = (double *)guarded_at(n * 8, off * 8, &b2, &l2);
                 fill32(x, n, kind);
                 fill64(y, n, kind);
+                if (n >= 1 && n <= FR_LANES64)
+                    test_tiny(ref, k, x, y, n);
                 for (what = 1; what <= 3; what++) {
                     fr_lanes s1, s2;
                     lanes_init(&s1);
