@@ -396,25 +396,50 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
     struct {
         float f[FR_BLOCK];
     } xf, of; /* float16 blocks in float32 */
-    ptrdiff_t left;
-    int blocks = 0;
+    ptrdiff_t left, run;
+    int blocks = 0, single, i;
     int value = !is_prox && (flags & FR_VALUE), what = flags & (FR_ABS | FR_SQ);
     if (!item)
         return FR_EDTYPE;
-    left = iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
-    if (left < 0)
-        return FR_EARG;
+    /* x and out one run each, element i of one at element i of the other
+       (the same strides): read and written straight, without the iterator */
+    run = run_length(x, ndim, shape, xs, item);
+    if (run > 0 && run_length(out, ndim, shape, os, item) == run) {
+        for (i = 0; i < ndim; i++)
+            if (shape[i] != 1 && xs[i] != os[i])
+                run = -1;
+    } else {
+        run = -1;
+    }
+    left = run;
+    if (run < 0) {
+        left = iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
+        if (left < 0)
+            return FR_EARG;
+    }
     if (!value)
         what = 0;
     if (left > (ptrdiff_t)FR_BLOCK * FR_SUPER)
         flags |= FR_STREAM;
+    /* one superblock or less: T = S (see reduce_blocks) */
+    single = left <= (ptrdiff_t)FR_BLOCK * FR_SUPER;
     lanes_clear(&s, what);
-    lanes_clear(&t, what);
+    if (!single)
+        lanes_clear(&t, what);
     while (left > 0) {
         ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
-        const char *xp = it.ptr[0];
-        char *op = it.ptr[1];
-        int x_direct = iter_contiguous(&it, 0, m), o_direct = iter_contiguous(&it, 1, m);
+        const char *xp = (const char *)x;
+        char *op = (char *)out;
+        int x_direct = 1, o_direct = 1;
+        if (run > 0) {
+            x = xp + (size_t)m * item;
+            out = op + (size_t)m * item;
+        } else {
+            xp = it.ptr[0];
+            op = it.ptr[1];
+            x_direct = iter_contiguous(&it, 0, m);
+            o_direct = iter_contiguous(&it, 1, m);
+        }
         if (!x_direct) {
             iter_copy(&it, 0, m, (char *)&xb, 1);
             xp = (const char *)&xb;
@@ -449,16 +474,18 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         }
         if (!o_direct)
             iter_copy(&it, 1, m, (char *)&ob, 0);
-        iter_skip(&it, m);
+        if (run < 0)
+            iter_skip(&it, m);
         left -= m;
-        if (++blocks == FR_SUPER) {
+        if (++blocks == FR_SUPER && !single) {
             lanes_fold_super(&t, &s, what);
             blocks = 0;
         }
     }
-    lanes_fold_super(&t, &s, what);
+    if (!single)
+        lanes_fold_super(&t, &s, what);
     if (value)
-        lanes_result(&t, what, sum_abs, sum_sq);
+        lanes_result(single ? &s : &t, what, sum_abs, sum_sq);
     return FR_OK;
 }
 

@@ -218,6 +218,17 @@ class _Proximal:
 
 
 def _check_step(step: Any) -> float:
+    if type(step) is float or type(step) is int:
+        # the usual step: skip the isinstance chain below (~0.5 us per prox call)
+        s = float(step)
+    else:
+        s = _check_step_kind(step)
+    if not (math.isfinite(s) and s >= 0.0):
+        raise ValueError(f"step must be a finite real number >= 0, got {s!r}")
+    return s
+
+
+def _check_step_kind(step: Any) -> float:
     if isinstance(step, (bool, np.bool_)):
         raise ValueError(f"step must be a finite real number >= 0, got {step!r}")
     if isinstance(step, (np.ndarray, np.generic)):
@@ -232,8 +243,6 @@ def _check_step(step: Any) -> float:
         s = float(step)
     else:
         raise ValueError(f"step must be a finite real number >= 0, got {type(step).__name__}")
-    if not (math.isfinite(s) and s >= 0.0):
-        raise ValueError(f"step must be a finite real number >= 0, got {s!r}")
     return s
 
 
