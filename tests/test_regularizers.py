@@ -1029,3 +1029,20 @@ def test_custom_object_scope_nesting_and_threads():
     assert utils.get_registered_object("f") is None
     with pytest.raises(TypeError):
         utils.custom_object_scope(["not", "a", "dict"])
+
+
+# ---- doctests (pytest's --doctest-modules only collects tests/ by default) -----------
+
+
+@pytest.mark.parametrize(
+    "module",
+    [R, fastreg.kernels, utils, backend],
+    ids=lambda m: m.__name__,
+)
+def test_module_doctests(module):
+    import doctest
+
+    result = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert result.attempted > 0 and result.failed == 0
