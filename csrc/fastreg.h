@@ -64,10 +64,14 @@ void fr_extent(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff
 /** @brief 1 if two elements of the array may share memory (e.g. a zero stride). */
 int fr_self_overlap(int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides, size_t item);
 
-/** @brief factor * sum rounded as NumPy does in the element type, returned as double. */
-double fr_scale_to_dtype(int dtype, double sum, double factor);
-/** @brief a + b rounded in the element type (a, b already representable). */
-double fr_add_in_dtype(int dtype, double a, double b);
+/**
+ * @brief A regularizer's value from the two sums, rounded as Keras rounds
+ * in the element type: each term is dtype(factor) * dtype(sum); L1 / L2
+ * (l1l2 = 0) return their one term (FR_ABS: a * sum_abs, else b * sum_sq),
+ * L1L2 starts from 0 and adds the terms named in `terms`, in the dtype.
+ */
+double fr_penalty_value(int dtype, double sum_abs, double sum_sq, double a, double b, int terms,
+                        int l1l2);
 /** @brief double -> float16 bits, round to nearest even (NumPy's cast). */
 uint16_t fr_f64_to_f16(double v);
 

@@ -31,8 +31,8 @@ cdef extern from "fastreg.h" nogil:
                    const char **hi)
     int fr_self_overlap(int ndim, const npy_intp *shape, const npy_intp *strides,
                         size_t item)
-    double fr_scale_to_dtype(int dtype, double sum, double factor)
-    double fr_add_in_dtype(int dtype, double a, double b)
+    double fr_penalty_value(int dtype, double sum_abs, double sum_sq, double a, double b,
+                            int terms, int l1l2)
     uint16_t fr_f64_to_f16(double v)
 
     int fr_init(const char *cap)

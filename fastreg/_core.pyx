@@ -58,8 +58,12 @@ cdef cnp.ndarray _array(object x):
 
 
 cdef int _reduce(cnp.ndarray x, int what, double *sa, double *ss) except -1:
+    return _reduce_code(x, _code(x), what, sa, ss)
+
+
+cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss) except -1:
+    """fr_reduce of x (kernel dtype code), without the GIL past GIL_MIN elements."""
     cdef int err
-    cdef int code = _code(x)
     if cnp.PyArray_SIZE(x) < GIL_MIN:
         err = c.fr_reduce(cnp.PyArray_DATA(x), cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
                           cnp.PyArray_STRIDES(x), code, what, sa, ss)
@@ -72,29 +76,43 @@ cdef int _reduce(cnp.ndarray x, int what, double *sa, double *ss) except -1:
     return 0
 
 
+@cython.binding(False)
 @cython.always_allow_keywords(False)
 def sum_abs(x):
-    """sum |x| over every element, accumulated in float64.
+    """sum_abs(x, /)
+--
 
-    x is positional only: a one-argument C function (METH_O) is the cheapest
-    call CPython has, and at n = 16 the call is most of the time.
+sum |x| over every element, accumulated in float64.
+
+    x is positional only: a plain one-argument C function (METH_O, no
+    Cython binding) is the cheapest call CPython has, which its specializing
+    interpreter calls straight from the eval loop; at n = 16 the call is
+    most of the time.
     """
     cdef double sa = 0.0
     _reduce(_array(x), c.FR_ABS, &sa, NULL)
     return sa
 
 
+@cython.binding(False)
 @cython.always_allow_keywords(False)
 def sum_squares(x):
-    """sum x**2 over every element, accumulated in float64."""
+    """sum_squares(x, /)
+--
+
+sum x**2 over every element, accumulated in float64."""
     cdef double ss = 0.0
     _reduce(_array(x), c.FR_SQ, NULL, &ss)
     return ss
 
 
+@cython.binding(False)
 @cython.always_allow_keywords(False)
 def sum_abs_squares(x):
-    """(sum |x|, sum x**2) in one pass over memory."""
+    """sum_abs_squares(x, /)
+--
+
+(sum |x|, sum x**2) in one pass over memory."""
     cdef double sa = 0.0, ss = 0.0
     _reduce(_array(x), c.FR_ABS | c.FR_SQ, &sa, &ss)
     return sa, ss
@@ -271,17 +289,7 @@ cdef class Penalty:
         self._l1l2 = l1l2
 
     cdef double _value(self, int code, double sa, double ss) noexcept:
-        cdef double v
-        if not self._l1l2:
-            if self._terms & c.FR_ABS:
-                return c.fr_scale_to_dtype(code, sa, self._a)
-            return c.fr_scale_to_dtype(code, ss, self._b)
-        v = 0.0
-        if self._terms & c.FR_ABS:
-            v = c.fr_add_in_dtype(code, v, c.fr_scale_to_dtype(code, sa, self._a))
-        if self._terms & c.FR_SQ:
-            v = c.fr_add_in_dtype(code, v, c.fr_scale_to_dtype(code, ss, self._b))
-        return v
+        return c.fr_penalty_value(code, sa, ss, self._a, self._b, self._terms, self._l1l2)
 
     def __call__(self, x):
         """The penalty of ``x``: a 0-d NumPy value of ``x``'s float dtype.
@@ -306,7 +314,7 @@ cdef class Penalty:
         if code == 0:
             return _convert.call_slow(self, x)
         if self._terms:
-            _reduce(arr, self._terms, &sa, &ss)
+            _reduce_code(arr, code, self._terms, &sa, &ss)
         return _scalar(code, self._value(code, sa, ss))
 
     cdef object _elementwise(self, object x, object out, int flags, bint prox,

@@ -473,6 +473,7 @@ def test_kernel_functions_take_x_positionally_only():
     x = np.ones(3)
     assert K.sum_abs(x) == 3.0
     for f in (K.sum_abs, K.sum_squares, K.sum_abs_squares):
+        assert str(inspect.signature(f)) == "(x, /)"
         with pytest.raises(TypeError, match="no keyword arguments"):
             f(x=x)
 
