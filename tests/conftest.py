@@ -10,6 +10,11 @@ tested through ``tools/avx512_emu.sh`` and NEON on x86 through
 When ``FASTREG_SIMD`` is set (``tools/test_isa.sh`` runs the whole suite
 once per level that way) the fixture keeps to that one level, so the
 per-level runs do not repeat each other.
+
+Every test also gets the global custom-object registry back as it found it
+(``_isolated_registry``): a test that registers ``"Custom>l1"`` must not
+change what another module's registration of that name resolves to, in
+whatever order the modules run.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import pytest
 
 import fastreg
+from fastreg import utils
 
 
 def available_levels() -> list[str]:
@@ -42,3 +48,17 @@ def simd_level(request):
         yield request.param
     finally:
         fastreg.set_simd(previous)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registry():
+    """Restore fastreg.utils' global registry after the test."""
+    objects = dict(utils._GLOBAL_CUSTOM_OBJECTS)
+    names = dict(utils._GLOBAL_CUSTOM_NAMES)
+    try:
+        yield
+    finally:
+        utils._GLOBAL_CUSTOM_OBJECTS.clear()
+        utils._GLOBAL_CUSTOM_OBJECTS.update(objects)
+        utils._GLOBAL_CUSTOM_NAMES.clear()
+        utils._GLOBAL_CUSTOM_NAMES.update(names)
