@@ -265,35 +265,26 @@ const struct fr_kernels *fr_active(void);
 #define FR_TINY(VT, W, ZERO, LOAD, LOAD_PART, ADD, MUL, ABS, HSUM)                                 \
     do {                                                                                           \
         VT v[FR_LANES64 / (W)], t[FR_LANES64 / (W)];                                               \
-        int k, h;                                                                                  \
+        int k, h, term;                                                                            \
         FR_UNROLL                                                                                  \
         for (k = 0; k < FR_LANES64 / (W); k++) {                                                   \
             size_t i = (size_t)k * (W);                                                            \
             v[k] = i + (W) <= n ? LOAD(x + i) : i < n ? LOAD_PART(x + i, n - i) : ZERO;            \
         }                                                                                          \
-        if (what & FR_ABS) {                                                                       \
+        FR_UNROLL                                                                                  \
+        for (term = FR_ABS; term <= FR_SQ; term *= 2) {                                            \
+            if (!(what & term))                                                                    \
+                continue;                                                                          \
             FR_UNROLL                                                                              \
             for (k = 0; k < FR_LANES64 / (W); k++)                                                 \
-                t[k] = ABS(v[k]);                                                                  \
+                t[k] = term == FR_ABS ? ABS(v[k]) : MUL(v[k], v[k]);                               \
             FR_UNROLL                                                                              \
             for (h = FR_LANES64 / (W) / 2; h >= 1; h /= 2) {                                       \
                 FR_UNROLL                                                                          \
                 for (k = 0; k < h; k++)                                                            \
                     t[k] = ADD(t[k], t[k + h]);                                                    \
             }                                                                                      \
-            *sa = HSUM(t[0]);                                                                      \
-        }                                                                                          \
-        if (what & FR_SQ) {                                                                        \
-            FR_UNROLL                                                                              \
-            for (k = 0; k < FR_LANES64 / (W); k++)                                                 \
-                t[k] = MUL(v[k], v[k]);                                                            \
-            FR_UNROLL                                                                              \
-            for (h = FR_LANES64 / (W) / 2; h >= 1; h /= 2) {                                       \
-                FR_UNROLL                                                                          \
-                for (k = 0; k < h; k++)                                                            \
-                    t[k] = ADD(t[k], t[k + h]);                                                    \
-            }                                                                                      \
-            *ss = HSUM(t[0]);                                                                      \
+            *(term == FR_ABS ? sa : ss) = HSUM(t[0]);                                              \
         }                                                                                          \
     } while (0)
 
