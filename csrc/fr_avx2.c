@@ -309,64 +309,11 @@ FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, 
            flush_pd);
 }
 
-/*
- * One float32 sum of a block of an array that streams from memory
- * (FR_STREAM): pass_wide's lanes, but each 32-byte load feeds two lane
- * registers (its low and high 4 floats), half the loads per cache line.
- * From DRAM that made sum_abs of 16M floats 2-5 % faster (kernel / C read
- * probe, medians of 8 alternating runs: 1.12 vs 1.18; against sasum, 4
- * alternating processes: 1.05-1.09x vs 1.09-1.11x); in cache the extra
- * vextractf128 makes it ~20 % slower (4096 floats: 0.52 vs 0.44 us), and
- * with both sums it gained nothing, so only this case uses it.
- */
-FR_INLINE FR_TARGET void pass_stream(const float *x, size_t n, int sums, fr_lanes *s)
-{
-    __m256d acc[NREG];
-    size_t groups = n / G64, r = n % G64, g;
-    int k;
-    FR_UNROLL
-    for (k = 0; k < NREG; k++)
-        acc[k] = _mm256_setzero_pd();
-    for (g = 0; g < groups; g++) {
-        const float *p = x + g * G64;
-        prefetch_group((const char *)p);
-        FR_UNROLL
-        for (k = 0; k < NREG; k += 2) {
-            __m256 v = _mm256_loadu_ps(p + 4 * k);
-            __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-            __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
-            if (sums == FR_ABS) {
-                lo = abs_pd(lo);
-                hi = abs_pd(hi);
-            } else {
-                lo = _mm256_mul_pd(lo, lo);
-                hi = _mm256_mul_pd(hi, hi);
-            }
-            acc[k] = _mm256_add_pd(acc[k], lo);
-            acc[k + 1] = _mm256_add_pd(acc[k + 1], hi);
-        }
-    }
-    for (k = 0; k < NREG && 4 * (size_t)k < r; k++) { /* the partial group */
-        size_t i = groups * G64 + 4 * (size_t)k, left = r - 4 * (size_t)k;
-        __m256d v = left >= 4 ? load_wide(x + i) : load_wide_part(x + i, left);
-        acc[k] = _mm256_add_pd(acc[k], sums == FR_ABS ? abs_pd(v) : _mm256_mul_pd(v, v));
-    }
-    FR_UNROLL
-    for (k = 0; k < NREG; k++)
-        flush_pd((sums == FR_ABS ? s->abs : s->sq) + 4 * k, acc[k]);
-}
-
 /* ---- table entries ---------------------------------------------------- */
 
 static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
-    switch (what & (FR_ABS | FR_SQ | FR_STREAM)) {
-    case FR_ABS | FR_STREAM:
-        pass_stream(x, n, FR_ABS, s);
-        break;
-    case FR_SQ | FR_STREAM:
-        pass_stream(x, n, FR_SQ, s);
-        break;
+    switch (what & (FR_ABS | FR_SQ)) {
     case FR_ABS:
         pass_wide(x, n, 0, NREG, FR_ABS, s);
         break;
@@ -374,7 +321,6 @@ static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
         pass_wide(x, n, 0, NREG, FR_SQ, s);
         break;
     case FR_ABS | FR_SQ: /* one pass: see the top of the file */
-    case FR_ABS | FR_SQ | FR_STREAM:
         pass_wide(x, n, 0, NREG, FR_ABS | FR_SQ, s);
         break;
     default:

@@ -319,7 +319,7 @@ static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t
         float f[FR_BLOCK];
     } conv;
     ptrdiff_t left = run;
-    int blocks = 0, single, kwhat;
+    int blocks = 0, single;
     if (run <= 0) {
         left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
         if (left < 0)
@@ -331,7 +331,6 @@ static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t
     single = left <= (ptrdiff_t)FR_BLOCK * FR_SUPER;
     if (!single)
         lanes_clear(&t, what);
-    kwhat = single ? what : what | FR_STREAM;
     while (left > 0) {
         ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
         const char *p = next;
@@ -346,12 +345,11 @@ static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t
             iter_skip(&it, m);
         }
         if (dtype == FR_F32) {
-            k->sum_f32((const float *)p, (size_t)m, kwhat, &s);
+            k->sum_f32((const float *)p, (size_t)m, what, &s);
         } else if (dtype == FR_F64) {
             k->sum_f64((const double *)p, (size_t)m, what, &s);
         } else {
-            /* float16 -> float32 (exact), then summed as float32 is (in
-               cache: the converted block was just written) */
+            /* float16 -> float32 (exact), then summed as float32 is */
             k->f16_to_f32((const uint16_t *)p, conv.f, (size_t)m);
             k->sum_f32(conv.f, (size_t)m, what, &s);
         }

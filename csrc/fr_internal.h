@@ -49,9 +49,8 @@
 /* Kernel flag beside fastreg.h's FR_ABS .. FR_VALUE, set by the driver: the
    array is larger than a superblock (512 KiB of float32, about L2), so it
    streams from L3 or DRAM. A kernel may then prefer one pass over memory
-   even where that costs register spills (fr_avx2.c's grad_value_f32), or
-   loads that are slower in cache (its pass_stream). It never changes a
-   result. */
+   even where that costs register spills (fr_avx2.c's grad_value_f32). It
+   never changes a result. */
 #define FR_STREAM 16
 
 /* Per-lane float64 partial sums a kernel flushes a block into. */
@@ -67,9 +66,9 @@ typedef struct fr_lanes {
  */
 struct fr_kernels {
     const char *name;
-    /* Add one block's lane sums into s (only the arrays named in what;
-       what may carry FR_STREAM). sum_f32 widens each element to float64:
-       the bits of sum_f64 on the widened block. */
+    /* Add one block's lane sums into s (only the arrays named in what).
+       sum_f32 widens each element to float64: the bits of sum_f64 on the
+       widened block. */
     void (*sum_f32)(const float *x, size_t n, int what, fr_lanes *s);
     void (*sum_f64)(const double *x, size_t n, int what, fr_lanes *s);
     /* The whole reduction of 1 .. FR_LANES64 contiguous elements (FR_TINY):
