@@ -454,15 +454,22 @@ cdef object _penalty_call1(object self, object x):
 fr_penalty_call1 = _penalty_call1
 
 
+cdef Py_ssize_t _vectorcall_offset():
+    """Where every Penalty instance (and subclass instance) keeps its entry point."""
+    cdef Penalty probe = Penalty.__new__(Penalty)
+    return <char *>&probe._vectorcall - <char *><void *>probe
+
+
+cdef Py_ssize_t _VECTORCALL_OFFSET = _vectorcall_offset()
+
+
 def _enable_vectorcall(cls):
     """Call instances of cls (Penalty or a subclass) through vectorcall.
 
     A no-op, returning False, for a class whose ``__call__`` is not
     Penalty's (a subclass that overrides it keeps its own).
     """
-    cdef Penalty probe = Penalty.__new__(Penalty)
-    cdef Py_ssize_t offset = <char *>&probe._vectorcall - <char *><void *>probe
-    return bool(fr_enable_vectorcall(cls, Penalty, offset))
+    return bool(fr_enable_vectorcall(cls, Penalty, _VECTORCALL_OFFSET))
 
 
 _enable_vectorcall(Penalty)
