@@ -1,4 +1,4 @@
-"""Reader for ../shared/golden/keras2.json (format: its README.md).
+"""Reader for tests/data/golden/keras2.json (format: the README.md beside it).
 
 Shared by the regularizer and layer test modules: rebuilding inputs,
 decoding tagged arguments, and comparing numeric results and errors with
@@ -17,20 +17,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-_CANDIDATES = [
-    os.environ.get("FASTREG_GOLDEN", ""),
-    str(Path(__file__).resolve().parents[1] / ".." / "shared" / "golden" / "keras2.json"),
-    str(Path(__file__).resolve().parents[1] / "shared" / "golden" / "keras2.json"),
-]
+# The golden cases are reference data recorded from real Keras 2 (see the
+# README beside the file); the repository carries its own copy so that a clone
+# with nothing beside it can run the tests. FASTREG_GOLDEN points at another
+# copy (e.g. a newer recording) without editing the tree.
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "keras2.json"
 
 
 def golden_path() -> Path:
-    for c in _CANDIDATES:
-        if c and Path(c).is_file():
-            return Path(c)
-    raise FileNotFoundError(
-        "keras2.json not found: set FASTREG_GOLDEN or keep ../shared beside the checkout"
-    )
+    path = Path(os.environ.get("FASTREG_GOLDEN") or GOLDEN)
+    if not path.is_file():
+        raise FileNotFoundError(f"golden cases not found: {path}")
+    return path
 
 
 _DATA: dict | None = None

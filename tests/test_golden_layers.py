@@ -1,4 +1,4 @@
-"""Every `dense` and `scenario` case of ../shared/golden/keras2.json.
+"""Every `dense` and `scenario` case of tests/data/golden/keras2.json.
 
 `dense` cases run their steps on one `fastreg.layers.Dense` as the golden
 README says; each `scenario` (ids `scenario/*` and `layer/*`) is the

@@ -1,4 +1,4 @@
-"""Every regularizer case of ../shared/golden/keras2.json (format: its README).
+"""Every regularizer case of tests/data/golden/keras2.json (format: its README).
 
 Kinds covered here: api, signature, construct, call, config, serialize, get,
 deserialize, custom. (dense and scenario cases belong to the layer tests.)

@@ -8,7 +8,7 @@ One parametrized table (``CASES``). Each row is ``(description, call, expect)``:
   point);
 * ``expect`` is either ``Raises(type, *fragments)`` (the documented error: its type,
   and a message naming the problem) or a checker of the result, computed
-  independently of fastreg from the spec (``../shared/spec/SEMANTICS.md``,
+  independently of fastreg from the spec (the project spec's ``SEMANTICS.md``,
   ``API.md``): exact-arithmetic inputs (halves and small integers) make every sum,
   gradient and proximal step exact, so results are compared bit for bit.
 

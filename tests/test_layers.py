@@ -1,6 +1,6 @@
 """fastreg.layers: Layer bookkeeping, Dense, ActivityRegularization, initializers, activations.
 
-The contract is the "Layers" table of ../shared/spec/SEMANTICS.md and
+The contract is the "Layers" table of the project spec's SEMANTICS.md and
 keras-reference.md §6; the upstream loss-count tests of §7.1 ("related")
 and §7.3 are ported at the end as layer-level equivalents. Convolutions are
 in test_conv.py, the golden cases in test_golden_layers.py.

@@ -25,7 +25,7 @@ from fastreg import backend, utils
 from fastreg import regularizers as R
 
 FLOATS = [np.float16, np.float32, np.float64]
-# ../shared/golden/keras2.json meta.suggested_tolerance
+# tests/data/golden/keras2.json meta.suggested_tolerance
 GOLDEN_TOL = {
     np.float64: {"rtol": 1e-12, "atol": 0.0},
     np.float32: {"rtol": 2e-6, "atol": 1e-7},

@@ -67,10 +67,6 @@ if [ "${SANITIZE_RECOVER:-0}" = 1 ]; then
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0"
 fi
 export PYTHONFAULTHANDLER=1
-# tests/golden.py looks for ../shared beside the checkout: point it at the original's
-if [ -z "${FASTREG_GOLDEN:-}" ] && [ -f "$SRC/../shared/golden/keras2.json" ]; then
-    export FASTREG_GOLDEN="$SRC/../shared/golden/keras2.json"
-fi
 
 cd "$DEST"
 # The copy must be what Python imports (not the editable install of $SRC), and

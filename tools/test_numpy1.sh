@@ -12,7 +12,6 @@ python3 -m venv "$out/venv"
 "$out/venv/bin/pip" install -q --no-deps "$out"/wheel/fastreg-*.whl
 "$out/venv/bin/python" -c "import numpy, fastreg; print('numpy', numpy.__version__, fastreg.simd_info())"
 # run the tests against the installed wheel, not the source tree
-export FASTREG_GOLDEN="${FASTREG_GOLDEN:-$(cd .. && pwd)/shared/golden/keras2.json}"
 cp -r tests csrc pyproject.toml "$out/"
 mkdir -p "$out/tools" && cp tools/*.sh "$out/tools/"
 cd "$out" && venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"

@@ -59,9 +59,6 @@ fi
 t1=$(date +%s)
 
 cd "$DEST"
-if [ -z "${FASTREG_GOLDEN:-}" ] && [ -f "$SRC/../shared/golden/keras2.json" ]; then
-    export FASTREG_GOLDEN="$SRC/../shared/golden/keras2.json"
-fi
 "$PY" -c "import sys, fastreg; assert fastreg.__file__.startswith(sys.argv[1]), fastreg.__file__" \
     "$DEST"
 
