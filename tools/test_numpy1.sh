@@ -12,6 +12,6 @@ python3 -m venv "$out/venv"
 "$out/venv/bin/pip" install -q --no-deps "$out"/wheel/fastreg-*.whl
 "$out/venv/bin/python" -c "import numpy, fastreg; print('numpy', numpy.__version__, fastreg.simd_info())"
 # run the tests against the installed wheel, not the source tree
-cp -r tests csrc pyproject.toml "$out/"
+cp -r tests csrc pyproject.toml README.md "$out/"
 mkdir -p "$out/tools" && cp tools/*.sh "$out/tools/"
 cd "$out" && venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"
