@@ -1,9 +1,10 @@
 """Build and load bench/probe.c (the C streaming-read probe) at run time.
 
-The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
-``$XDG_CACHE_HOME/fastreg-bench``, else ``~/.cache/fastreg-bench`` (a temporary
-directory if none is writable), keyed by a hash of the source, the compiler, its
-flags and this CPU's feature flags, so ``-march=native`` builds never cross machines.
+The probe holds one read loop per x86 vector width (SSE2, AVX2, AVX-512F), each compiled
+with a function ``target`` attribute, and picks the widest this CPU runs; the build itself
+uses no ``-march`` flag. The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
+``$XDG_CACHE_HOME/fastreg-bench``, else ``~/.cache/fastreg-bench`` (a temporary directory
+if none is writable), keyed by a hash of the source, the compiler and its flags.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import tempfile
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("probe.c")
-FLAG_SETS = (["-O3", "-march=native"], ["-O3"])
+FLAG_SETS = (["-O3"],)
+# probe.c's level numbers, narrowest first
+LEVELS = ("generic", "sse2", "avx2", "avx512")
+LEVEL_NAMES = {"generic": "portable C", "sse2": "SSE2", "avx2": "AVX2", "avx512": "AVX-512F"}
 
 
 class Probe:
-    """ctypes handle on the compiled probe."""
+    """ctypes handle on the compiled probe, reading at one level (default: the widest)."""
 
     def __init__(self, lib: ctypes.CDLL, compiler: str, flags: list[str], path: Path):
         self.lib = lib
@@ -31,18 +35,36 @@ class Probe:
         self.flags = flags
         self.path = path
         lib.probe_read.restype = ctypes.c_uint64
-        lib.probe_read.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
-        self.vector_bytes = lib.probe_vector_bytes()
+        lib.probe_read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
+        self.best = LEVELS[lib.probe_best_level()]
+        self.level = self.best
         self.accumulators = lib.probe_accumulators()
 
+    @property
+    def levels(self) -> list[str]:
+        """Every level this CPU runs, narrowest first."""
+        return list(LEVELS[: LEVELS.index(self.best) + 1])
+
+    def set_level(self, level: str) -> None:
+        if level not in self.levels:
+            raise ValueError(f"probe level {level!r} not available here ({self.levels})")
+        self.level = level
+
+    @property
+    def load_bytes(self) -> int:
+        return self.lib.probe_load_bytes(LEVELS.index(self.level))
+
     def describe(self) -> str:
+        w = self.load_bytes
         return (
-            f"{Path(self.compiler).name} {' '.join(self.flags)}: {self.accumulators} x "
-            f"{8 * self.vector_bytes}-bit integer accumulators, unaligned loads"
+            f"C streaming read of each timed array itself (same n, same address), "
+            f"{LEVEL_NAMES[self.level]} {w}-byte loads, aligned to {w} bytes (the bytes "
+            f"before the first {w}-byte boundary read singly), {self.accumulators} integer "
+            f"accumulators; built by {Path(self.compiler).name} {' '.join(self.flags)}"
         )
 
     def read(self, address: int, nbytes: int, reps: int) -> int:
-        return self.lib.probe_read(address, nbytes, reps)
+        return self.lib.probe_read(LEVELS.index(self.level), address, nbytes, reps)
 
 
 def _compiler() -> list[str] | None:
@@ -53,19 +75,6 @@ def _compiler() -> list[str] | None:
         if argv and shutil.which(argv[0]):
             return argv
     return None
-
-
-def _cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith(("flags", "Features")):
-                    return line
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() + platform.machine()
 
 
 def _cache_dirs() -> list[Path]:
@@ -87,9 +96,7 @@ def load() -> tuple[Probe | None, str]:
     errors = []
     for flags in FLAG_SETS:
         key = hashlib.sha256(
-            b"\0".join(
-                [src, " ".join(cc).encode(), " ".join(flags).encode(), _cpu_flags().encode()]
-            )
+            b"\0".join([src, " ".join(cc).encode(), " ".join(flags).encode()])
         ).hexdigest()[:16]
         for d in _cache_dirs():
             lib_path = d / f"probe-{key}.so"
