@@ -1,8 +1,8 @@
 """Build and load bench/probe.c (the C streaming-read probe) at run time.
 
 The probe holds one read loop per x86 vector width (SSE2, AVX2, AVX-512F), each compiled
-with a function ``target`` attribute, and picks the widest this CPU runs; the build itself
-uses no ``-march`` flag. The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
+with a function ``target`` attribute; probe_best_level() says which of them this CPU runs
+(the build itself uses no ``-march`` flag). The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
 ``$XDG_CACHE_HOME/fastreg-bench``, else ``~/.cache/fastreg-bench`` (a temporary directory
 if none is writable), keyed by a hash of the source, the compiler and its flags.
 """
@@ -27,7 +27,7 @@ LEVEL_NAMES = {"generic": "portable C", "sse2": "SSE2", "avx2": "AVX2", "avx512"
 
 
 class Probe:
-    """ctypes handle on the compiled probe, reading at one level (default: the widest)."""
+    """ctypes handle on the compiled probe."""
 
     def __init__(self, lib: ctypes.CDLL, compiler: str, flags: list[str], path: Path):
         self.lib = lib
@@ -36,35 +36,34 @@ class Probe:
         self.path = path
         lib.probe_read.restype = ctypes.c_uint64
         lib.probe_read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
-        self.best = LEVELS[lib.probe_best_level()]
-        self.level = self.best
+        self.best = LEVELS[lib.probe_best_level()]  # the widest loads this CPU runs
         self.accumulators = lib.probe_accumulators()
 
     @property
     def levels(self) -> list[str]:
-        """Every level this CPU runs, narrowest first."""
-        return list(LEVELS[: LEVELS.index(self.best) + 1])
+        """The levels the benchmark times, widest first. Each is a candidate ceiling: on
+        some CPUs (Zen 4 from DRAM, for one) narrower loads stream a little faster, and a
+        kernel using them would otherwise beat the "ceiling". The portable loop is left
+        out wherever a SIMD level exists (on x86-64 it is the SSE2 loop again)."""
+        upto = LEVELS[: LEVELS.index(self.best) + 1]
+        return [lv for lv in reversed(upto) if lv != "generic" or len(upto) == 1]
 
-    def set_level(self, level: str) -> None:
-        if level not in self.levels:
-            raise ValueError(f"probe level {level!r} not available here ({self.levels})")
-        self.level = level
-
-    @property
-    def load_bytes(self) -> int:
-        return self.lib.probe_load_bytes(LEVELS.index(self.level))
+    def load_bytes(self, level: str) -> int:
+        return self.lib.probe_load_bytes(LEVELS.index(level))
 
     def describe(self) -> str:
-        w = self.load_bytes
+        widths = ", ".join(
+            f"{LEVEL_NAMES[lv]} {self.load_bytes(lv)}-byte" for lv in self.levels
+        )
         return (
-            f"C streaming read of each timed array itself (same n, same address), "
-            f"{LEVEL_NAMES[self.level]} {w}-byte loads, aligned to {w} bytes (the bytes "
-            f"before the first {w}-byte boundary read singly), {self.accumulators} integer "
-            f"accumulators; built by {Path(self.compiler).name} {' '.join(self.flags)}"
+            f"the fastest of C streaming reads with {widths} loads of each timed array "
+            f"itself (same n, same address); loads aligned to their width (one unaligned load "
+            f"each for head and tail), {self.accumulators} integer accumulators; built by "
+            f"{Path(self.compiler).name} {' '.join(self.flags)}"
         )
 
-    def read(self, address: int, nbytes: int, reps: int) -> int:
-        return self.lib.probe_read(LEVELS.index(self.level), address, nbytes, reps)
+    def read(self, address: int, nbytes: int, reps: int, level: str | None = None) -> int:
+        return self.lib.probe_read(LEVELS.index(level or self.best), address, nbytes, reps)
 
 
 def _compiler() -> list[str] | None:

@@ -8,10 +8,11 @@
  *  - the widest loads this CPU has (AVX-512F 64 bytes, AVX2 32, SSE2 16), one
  *    function per width compiled with a `target` attribute and picked at run time
  *    by probe_best_level(): no global -march flag, so one build runs on any x86-64;
- *  - aligned loads: bytes up to the first vector-aligned address are read one at a
- *    time, then every load is aligned. NumPy's large arrays usually start 16 bytes
- *    past a 64-byte line, where every unaligned 64-byte load would straddle two lines
- *    and a kernel that aligns its loads would beat a probe that does not;
+ *  - aligned loads: one unaligned load covers the head up to the first vector-aligned
+ *    address, every load after it is aligned, and one unaligned load of the last
+ *    vector covers the tail. NumPy's large arrays usually start 16 bytes past a
+ *    64-byte line, where every unaligned 64-byte load would straddle two lines, and a
+ *    kernel that aligns its loads would beat a probe that does not;
  *  - 8 independent integer accumulators: integer adds have 1-cycle latency and are
  *    associative, so the loop is bound by loads, not by an add chain.
  *
@@ -20,6 +21,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PROBE_NACC 8
 
@@ -38,9 +40,14 @@ enum { PROBE_GENERIC = 0, PROBE_SSE2 = 1, PROBE_AVX2 = 2, PROBE_AVX512 = 3 };
         const unsigned char *p = (const unsigned char *)buf;                            \
         const unsigned char *end = p + nbytes;                                          \
         uint64_t s = 0;                                                                 \
-        while (p < end && ((uintptr_t)p % W) != 0)                                      \
-            s += *p++; /* head: up to the first aligned vector */                       \
         V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0}; \
+        if (nbytes >= W) {                                                              \
+            /* head: one unaligned load, then on from the next aligned address */       \
+            V h;                                                                        \
+            memcpy(&h, p, W);                                                           \
+            a1 += h;                                                                    \
+            p = (const unsigned char *)(((uintptr_t)p + W) & ~(uintptr_t)(W - 1));      \
+        }                                                                               \
         while ((size_t)(end - p) >= PROBE_NACC * W) {                                   \
             const V *v = (const V *)p; /* aligned: a plain vector load */               \
             a0 += v[0];                                                                 \
@@ -57,11 +64,23 @@ enum { PROBE_GENERIC = 0, PROBE_SSE2 = 1, PROBE_AVX2 = 2, PROBE_AVX512 = 3 };
             a0 += *(const V *)p;                                                        \
             p += W;                                                                     \
         }                                                                               \
+        if (p < end && nbytes >= W) {                                                   \
+            /* tail: one unaligned load of the last W bytes (re-reads a few) */         \
+            V t;                                                                        \
+            memcpy(&t, end - W, W);                                                     \
+            a2 += t;                                                                    \
+            p = end;                                                                    \
+        }                                                                               \
         V a = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));                        \
         for (size_t i = 0; i < W / sizeof(uint64_t); i++)                               \
             s += a[i];                                                                  \
+        for (; end - p >= 8; p += 8) { /* buffers shorter than one vector */            \
+            uint64_t w;                                                                 \
+            memcpy(&w, p, 8);                                                           \
+            s += w;                                                                     \
+        }                                                                               \
         while (p < end)                                                                 \
-            s += *p++; /* tail */                                                       \
+            s += *p++;                                                                  \
         total += s;                                                                     \
         /* the buffer "may have changed": forces a real re-read on every rep */         \
         __asm__ __volatile__("" : "+r"(total) : : "memory");                            \
