@@ -35,7 +35,13 @@ class Probe:
         self.flags = flags
         self.path = path
         lib.probe_read.restype = ctypes.c_uint64
-        lib.probe_read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
+        lib.probe_read.argtypes = (
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+        )
         self.best = LEVELS[lib.probe_best_level()]  # the widest loads this CPU runs
         self.accumulators = lib.probe_accumulators()
 
@@ -48,22 +54,28 @@ class Probe:
         upto = LEVELS[: LEVELS.index(self.best) + 1]
         return [lv for lv in reversed(upto) if lv != "generic" or len(upto) == 1]
 
+    def variants(self) -> list[tuple[str, bool]]:
+        """(level, aligned) pairs the benchmark times: every level, with loads aligned to
+        their width and with loads at the array's own address."""
+        return [(lv, aligned) for lv in self.levels for aligned in (True, False)]
+
     def load_bytes(self, level: str) -> int:
         return self.lib.probe_load_bytes(LEVELS.index(level))
 
     def describe(self) -> str:
-        widths = ", ".join(
-            f"{LEVEL_NAMES[lv]} {self.load_bytes(lv)}-byte" for lv in self.levels
-        )
+        widths = ", ".join(f"{LEVEL_NAMES[lv]} {self.load_bytes(lv)}-byte" for lv in self.levels)
         return (
-            f"the fastest of C streaming reads with {widths} loads of each timed array "
-            f"itself (same n, same address); loads aligned to their width (one unaligned load "
-            f"each for head and tail), {self.accumulators} integer accumulators; built by "
-            f"{Path(self.compiler).name} {' '.join(self.flags)}"
+            f"the fastest C streaming read of each timed array itself (same n, same address) "
+            f"with {widths} loads, each aligned to its width (one unaligned load for head and "
+            f"tail) or at the array's own address; {self.accumulators} integer accumulators; "
+            f"built by {Path(self.compiler).name} {' '.join(self.flags)}"
         )
 
-    def read(self, address: int, nbytes: int, reps: int, level: str | None = None) -> int:
-        return self.lib.probe_read(LEVELS.index(level or self.best), address, nbytes, reps)
+    def read(
+        self, address: int, nbytes: int, reps: int, level: str | None = None, aligned=True
+    ) -> int:
+        lv = LEVELS.index(level or self.best)
+        return self.lib.probe_read(lv, int(aligned), address, nbytes, reps)
 
 
 def _compiler() -> list[str] | None:

@@ -118,8 +118,9 @@ class Cell:
         return min(cands, key=lambda c: c.median()) if cands else None
 
     def probe_width(self, p) -> str:
-        """"64B": the load width of probe case p (its label ends in "N-byte loads")."""
-        return p.label.rsplit(", ", 1)[-1].split("-")[0] + "B"
+        """The loads of probe case p: "64B" (aligned to their width) or "64B u" (unaligned)."""
+        width = p.label.split(", ")[1].split("-")[0]
+        return f"{width}B" + ("" if p.aligned else " u")
 
     def probe_gbps(self) -> float | None:
         p = self.probe()
@@ -214,9 +215,9 @@ def write_json(path: str, recs: list[dict]) -> None:
 LEGEND = (
     "speedup = the other implementation's time / fastreg's time: above 1 fastreg is faster "
     "(2.00x: fastreg takes half the time). Times are medians per call. read ceiling: the C "
-    "probe's bandwidth on the same array and the load width that reached it (see 'probe' "
-    "above); %ceil: fastreg's GB/s as a share of it. The keys name the fastest variants, "
-    "listed under each table."
+    "probe's bandwidth on the same array and the loads that reached it (width; u = unaligned, "
+    "at the array's own address; see 'probe' above); %ceil: fastreg's GB/s as a share of it. "
+    "The keys name the fastest variants, listed under each table."
 )
 
 
@@ -224,7 +225,7 @@ def summary(cells: list[Cell], ops=OPS) -> list[str]:
     """One table per op, one row per (dtype, n); variants named by key under each table."""
     lines = ["", *textwrap.wrap(LEGEND, WIDTH)]
     hdr = (
-        f"{'dtype':<8}{'n':>6} {'read ceiling':>14} | {'fastreg':>9} {'GB/s':>7} {'%ceil':>6} | "
+        f"{'dtype':<8}{'n':>6} {'read ceiling':>16} | {'fastreg':>9} {'GB/s':>7} {'%ceil':>6} | "
         f"{'NumPy best':>10} {'speedup':>8} {'key':<3} | "
         f"{'best other':>10} {'speedup':>8} {'key':<3}"
     )
@@ -249,7 +250,7 @@ def summary(cells: list[Cell], ops=OPS) -> list[str]:
             bnt, bpt = (bn.median() if bn else None), (bp.median() if bp else None)
             rows.append(
                 f"{cell.dtype:<8}{fmt_n(cell.n):>6} "
-                f"{ceiling:>14} | "
+                f"{ceiling:>16} | "
                 f"{fmt_time(frt):>9} {(f'{gbps:.2f}' if gbps else '-'):>7} {pct:>6} | "
                 f"{fmt_time(bnt):>10} {fmt_speedup(speedup(bnt, frt)):>8} "
                 f"{key(bn) if bn else '-':<3} | "

@@ -199,12 +199,15 @@ class Case:
 
 @dataclass
 class ProbeCase(Case):
-    """The C read probe on x at one load width (``simd`` holds the probe's level)."""
+    """The C read probe on x at one load width (``simd`` holds the probe's level), with
+    loads aligned to their width or at x's own address."""
+
+    aligned: bool = True
 
     def run(self, number: int) -> tuple[float, float]:
         probe, x = self.glb["_probe"], self.glb["_x"]
         t0 = _clocks()
-        probe.read(x.ctypes.data, x.nbytes, number, self.simd)
+        probe.read(x.ctypes.data, x.nbytes, number, self.simd, self.aligned)
         d = _clocks() - t0
         return d.real / 1e9, d.imag / 1e9
 
@@ -277,15 +280,17 @@ def build_cases(x, g, t, *, fastreg, simd_levels, peers, probe, impls) -> list[C
     base = {"np": np, "_x": x, "_g": g, "_t": t}
     cases: list[Case] = []
     if probe is not None:
-        for level in probe.levels:
+        for level, aligned in probe.variants():
+            where = "aligned" if aligned else "unaligned"
             cases.append(
                 ProbeCase(
                     "probe",
                     "read",
                     "probe_read(x)",
                     dict(base, _probe=probe),
-                    label=f"C streaming read, {probe.load_bytes(level)}-byte loads",
+                    label=f"C streaming read, {probe.load_bytes(level)}-byte loads, {where}",
                     simd=level,
+                    aligned=aligned,
                 )
             )
     if "fastreg" in impls:
