@@ -2,9 +2,10 @@
 
 The probe holds one read loop per x86 vector width (SSE2, AVX2, AVX-512F), each compiled
 with a function ``target`` attribute; probe_best_level() says which of them this CPU runs
-(the build itself uses no ``-march`` flag). The shared library is cached under ``$FASTREG_BENCH_CACHE``, else
-``$XDG_CACHE_HOME/fastreg-bench``, else ``~/.cache/fastreg-bench`` (a temporary directory
-if none is writable), keyed by a hash of the source, the compiler and its flags.
+(the build itself uses no ``-march`` flag). The shared library is cached under
+``$FASTREG_BENCH_CACHE``, else ``$XDG_CACHE_HOME/fastreg-bench``, else
+``~/.cache/fastreg-bench`` (a temporary directory if none is writable), keyed by a hash of
+the source, the compiler and its flags.
 """
 
 from __future__ import annotations
