@@ -231,9 +231,8 @@ def header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor) -> 
         + (f"read ceiling = {probe.describe()}" if probe else f"unavailable ({probe_why})")
     )
     lines.append(
-        f"timing   : timeit, each case calibrated to ~{args.block_s * 1e3:g} ms blocks, clock "
-        + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)")
-        + "; "
+        f"timing   : timeit, each case calibrated to blocks of about {args.block_s * 1e3:g} ms, "
+        "clock " + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)") + "; "
         f"{args.rounds_small} rounds ({args.rounds_big} from 1M elements on), all cases shuffled "
         "anew every round; "
         f"medians. Harness floor {floor[0]:.1f} ns/iteration, len(x) {floor[1]:.0f} ns "

@@ -453,6 +453,10 @@ def targets(cells: list[Cell]) -> tuple[list[str], list[dict]]:
 # plot
 
 
+# one colour per library in both panels (extra fastreg SIMD levels take the next ones)
+COLORS = {"numpy": "C1", "scipy": "C2", "torch": "C3", "tensorflow": "C4"}
+
+
 def plot(cells: list[Cell], path: str, levels: list[str], title: str) -> str:
     """Per op and dtype, two panels against n: GB/s with the read ceiling, and the speedup
     (other's time / fastreg's time, as in the tables) over each library's fastest variant.
@@ -501,10 +505,12 @@ def plot(cells: list[Cell], path: str, levels: list[str], title: str) -> str:
             for lab, pts in series.items():
                 xs, ys = zip(*pts, strict=True)
                 style = {"ls": "--", "color": "k", "lw": 1} if lab.startswith("C read") else {}
+                if lab.split()[0] in COLORS:
+                    style["color"] = COLORS[lab.split()[0]]
                 ax.plot(xs, ys, marker="o", ms=3, label=lab, **style)
             for lab, pts in speedups.items():
                 xs, ys = zip(*pts, strict=True)
-                sx.plot(xs, ys, marker="o", ms=3, label=lab)
+                sx.plot(xs, ys, marker="o", ms=3, label=lab, color=COLORS[lab.split()[1]])
             sx.axhline(1.0, color="k", lw=1, ls="--")
             ax.set_yscale("log")
             sx.set_yscale("log")
