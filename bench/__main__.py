@@ -92,6 +92,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "other processes held the CPU) or wall-clock time; JSON has both",
     )
     ap.add_argument("--detail", action="store_true", help="also print every variant")
+    ap.add_argument(
+        "--targets",
+        action="store_true",
+        help="also print the project's own speed goals with PASS/MISS (for developers and CI)",
+    )
     ap.add_argument("--seed", type=int, default=12345)
     args = ap.parse_args(argv)
     args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
@@ -104,7 +109,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     bad = [i for i in args.impls if i not in IMPLS]
     if bad:
         ap.error(f"--impls: unknown {bad} (choose from {', '.join(IMPLS)})")
-    # --quick without --sizes skips float64 at 16M (the slowest cell; no target needs it)
+    # --quick without --sizes skips float64 at 16M (the slowest cell; no speed goal needs it)
     args.skip = {("float64", 1 << 24)} if args.quick and args.sizes is None else set()
     if args.sizes is None:
         args.sizes = list(QUICK_SIZES if args.quick else FULL_SIZES)
@@ -222,12 +227,12 @@ def header(args, fastreg, np, peers, notes, probe, probe_why, levels, floor) -> 
     except OSError:
         pass
     lines.append(
-        "probe    : " + (probe.describe() if probe else f"probe unavailable ({probe_why})")
+        "probe    : "
+        + (f"read ceiling = {probe.describe()}" if probe else f"unavailable ({probe_why})")
     )
     lines.append(
-        f"timing   : timeit, each case calibrated to ~{args.block_s * 1e3:g} ms blocks, clock "
-        + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)")
-        + "; "
+        f"timing   : timeit, each case calibrated to blocks of about {args.block_s * 1e3:g} ms, "
+        "clock " + ("process CPU time" if args.clock == "cpu" else "wall (perf_counter)") + "; "
         f"{args.rounds_small} rounds ({args.rounds_big} from 1M elements on), all cases shuffled "
         "anew every round; "
         f"medians. Harness floor {floor[0]:.1f} ns/iteration, len(x) {floor[1]:.0f} ns "
@@ -316,7 +321,7 @@ def main(argv=None) -> int:
             for d in args.dtypes
         )
     )
-    print("\n".join(head), flush=True)
+    print("\n".join(_report.fit(head)), flush=True)
     if probe is None:
         log(f"bench: probe unavailable: {probe_why}")
 
@@ -390,11 +395,11 @@ def main(argv=None) -> int:
     out += _report.simd_table(cells, levels)
     if args.detail:
         out += _report.detail(cells)
-    tlines, trows = _report.targets(cells)
-    out += tlines
+    if args.targets:
+        out += _report.targets(cells)[0]
     wall = time.perf_counter() - t_start
-    out += ["", f"wall time {wall:.1f} s; " + _noise(cells)]
-    print("\n".join(out), flush=True)
+    out += ["", _report.alignment(cells), f"wall time {wall:.1f} s; " + _noise(cells)]
+    print("\n".join(_report.fit(out)), flush=True)
 
     if args.json:
         meta = {

@@ -199,10 +199,15 @@ class Case:
 
 @dataclass
 class ProbeCase(Case):
+    """The C read probe on x at one load width (``simd`` holds the probe's level), with
+    loads aligned to their width or at x's own address."""
+
+    aligned: bool = True
+
     def run(self, number: int) -> tuple[float, float]:
         probe, x = self.glb["_probe"], self.glb["_x"]
         t0 = _clocks()
-        probe.read(x.ctypes.data, x.nbytes, number)
+        probe.read(x.ctypes.data, x.nbytes, number, self.simd, self.aligned)
         d = _clocks() - t0
         return d.real / 1e9, d.imag / 1e9
 
@@ -275,11 +280,19 @@ def build_cases(x, g, t, *, fastreg, simd_levels, peers, probe, impls) -> list[C
     base = {"np": np, "_x": x, "_g": g, "_t": t}
     cases: list[Case] = []
     if probe is not None:
-        cases.append(
-            ProbeCase(
-                "probe", "read", "probe_read(x)", dict(base, _probe=probe), label="C streaming read"
+        for level, aligned in probe.variants():
+            where = "aligned" if aligned else "unaligned"
+            cases.append(
+                ProbeCase(
+                    "probe",
+                    "read",
+                    "probe_read(x)",
+                    dict(base, _probe=probe),
+                    label=f"C streaming read, {probe.load_bytes(level)}-byte loads, {where}",
+                    simd=level,
+                    aligned=aligned,
+                )
             )
-        )
     if "fastreg" in impls:
         from fastreg.kernels import sum_abs, sum_squares
 
