@@ -271,14 +271,29 @@ cdef class Penalty:
         return (_new_penalty, (type(self),), self.__getstate__())
 
     def __getstate__(self):
-        """The C state, and the instance dict of a Python subclass."""
-        return (self._a, self._b, self._terms, self._l1l2, getattr(self, "__dict__", None))
+        """The C state, the instance dict of a Python subclass, and its slots.
+
+        The slot values are a sixth item, present only when some slot is
+        set, so that the 5-item state of earlier versions stays the common
+        form (and still loads here).
+        """
+        state = (self._a, self._b, self._terms, self._l1l2, getattr(self, "__dict__", None))
+        slots = {}
+        for name in _slot_names(type(self)):
+            try:
+                slots[name] = getattr(self, name)
+            except AttributeError:  # an unset slot: nothing to restore
+                pass
+        return state + (slots,) if slots else state
 
     def __setstate__(self, state):
-        a, b, terms, l1l2, d = state
+        a, b, terms, l1l2, d = state[:5]
         self._set(a, b, terms, l1l2)
         if d:
             self.__dict__.update(d)
+        if len(state) > 5:
+            for name, value in state[5].items():
+                setattr(self, name, value)
 
     def _set(self, double a, double b, int terms, bint l1l2):
         self._a = a
@@ -444,6 +459,27 @@ cdef class Penalty:
 def _new_penalty(cls):
     """An unset instance of cls, for unpickling (Penalty.__reduce__)."""
     return cls.__new__(cls)
+
+
+def _slot_names(cls):
+    """The attribute names of the __slots__ declared by cls and its bases.
+
+    Private names are mangled as Python stores them (``__x`` declared in
+    class ``C`` is the attribute ``_C__x``); ``__dict__`` and
+    ``__weakref__`` are not values.
+    """
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        for name in slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"
+            names.append(name)
+    return names
 
 
 cdef object _penalty_call1(object self, object x):
