@@ -194,6 +194,21 @@ def simd_unknown(name: str) -> str:
     return f"unknown SIMD level {name!r}; the levels are {', '.join(SIMD_LEVELS)}"
 
 
+def simd_level(name: Any) -> str:
+    """The canonical (lower-case) level name for ``name``, in any case.
+
+    Checked here, against the names themselves, before anything reaches C:
+    the C lookup would stop at an embedded NUL ("avx2\\x00junk") and a lone
+    surrogate cannot even be encoded for it.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"SIMD level must be a str, got {type(name).__name__}")
+    level = str.lower(name)
+    if level not in SIMD_LEVELS:
+        raise ValueError(simd_unknown(name))
+    return level
+
+
 def simd_unavailable(name: str, info: dict) -> str:
     usable = [n for n in info["detected"] if n in info["compiled"]]
     return (

@@ -556,15 +556,15 @@ def simd_info():
 
 
 def set_simd(name):
-    """Force a SIMD level by name; returns the previous one.
+    """Force a SIMD level by name (any case); returns the previous one.
 
     Meant for tests and benchmarks: it changes the level for every thread.
+    A name that is not a level raises ValueError, a level this CPU or build
+    cannot run ValueError, a non-str TypeError.
     """
     cdef bytes b
     cdef int isa, prev
-    if not isinstance(name, str):
-        raise TypeError(f"SIMD level must be a str, got {type(name).__name__}")
-    b = name.encode()
+    b = _convert.simd_level(name).encode()
     isa = c.fr_isa_from_name(b)
     if isa < 0:
         raise ValueError(_convert.simd_unknown(name))
@@ -576,6 +576,11 @@ def set_simd(name):
 
 def _init():
     cap = os.environ.get("FASTREG_SIMD", "")
+    if cap:
+        try:
+            cap = _convert.simd_level(cap)
+        except ValueError:
+            raise ValueError("FASTREG_SIMD: " + _convert.simd_unknown(cap)) from None
     err = c.fr_init(cap.encode())
     if err == c.FR_EARG:
         raise ValueError("FASTREG_SIMD: " + _convert.simd_unknown(cap))

@@ -63,7 +63,9 @@ def test_env_unset_or_empty_is_best(tmp_path):
         assert json.loads(proc.stdout)["info"]["active"] == AVAILABLE[-1]
 
 
-@pytest.mark.parametrize("name", ["avx3", "AVX2", "sse4", " avx2", "auto"])
+# "\udcff" is how os.environ shows the byte 0xff (not UTF-8): it must give the
+# documented ValueError, not a UnicodeEncodeError
+@pytest.mark.parametrize("name", ["avx3", "sse4", " avx2", "avx2 ", "auto", "\udcff"])
 def test_env_unknown_name_fails_at_import(name, tmp_path):
     proc = run_probe(name, tmp_path)
     assert proc.returncode != 0
@@ -107,6 +109,35 @@ def test_set_simd_errors_leave_level_unchanged():
         with pytest.raises(TypeError, match="must be a str"):
             fastreg.set_simd(bad)
     assert fastreg.simd_info()["active"] == start
+
+
+@pytest.mark.parametrize("bad", ["avx2\x00garbage", "scalar\x00", "\x00", "\ud800", "avx2\udcff"])
+def test_set_simd_names_are_checked_whole(bad):
+    # the C lookup stops at a NUL and cannot take a lone surrogate: neither
+    # may select a level or escape as anything but the documented ValueError
+    start = fastreg.simd_info()["active"]
+    with pytest.raises(ValueError) as info:
+        fastreg.set_simd(bad)
+    assert str(info.value) == (
+        f"unknown SIMD level {bad!r}; the levels are scalar, sse2, avx2, avx512, neon"
+    )
+    assert fastreg.simd_info()["active"] == start
+
+
+def test_level_names_in_any_case(tmp_path):
+    start = fastreg.simd_info()["active"]
+    try:
+        for level in AVAILABLE:
+            for name in (level.upper(), level.capitalize()):
+                fastreg.set_simd(name)
+                assert fastreg.simd_info()["active"] == level
+        assert fastreg.set_simd(start) == AVAILABLE[-1]  # the previous level, canonical
+    finally:
+        fastreg.set_simd(start)
+    for name in ("SCALAR", "Scalar", AVAILABLE[-1].upper()):
+        proc = run_probe(name, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["info"]["active"] == name.lower()
 
 
 def test_simd_info_structure():
