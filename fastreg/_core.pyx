@@ -575,17 +575,14 @@ def set_simd(name):
 
 
 def _init():
-    cap = os.environ.get("FASTREG_SIMD", "")
-    if cap:
-        try:
-            cap = _convert.simd_level(cap)
-        except ValueError:
-            raise ValueError("FASTREG_SIMD: " + _convert.simd_unknown(cap)) from None
-    err = c.fr_init(cap.encode())
-    if err == c.FR_EARG:
-        raise ValueError("FASTREG_SIMD: " + _convert.simd_unknown(cap))
-    if err != c.FR_OK:
-        raise ValueError("FASTREG_SIMD: " + _convert.simd_unavailable(cap, simd_info()))
+    """Apply FASTREG_SIMD: a cap, lowered to what this CPU and build can run."""
+    info = simd_info()
+    usable = [n for n in info["detected"] if n in info["compiled"]]
+    level = _convert.simd_from_env(os.environ.get("FASTREG_SIMD", ""), usable)
+    cdef bytes name = level.encode() if level else b""
+    err = c.fr_init(name)
+    if err != c.FR_OK:  # level is one of usable: C and Python disagree on the names
+        raise RuntimeError(f"fastreg: cannot select SIMD level {level!r} (error {err})")
 
 
 _init()
