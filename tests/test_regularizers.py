@@ -8,6 +8,7 @@ NumPy/math.fsum models) or from the bit-exact reference twin
 from __future__ import annotations
 
 import copy
+import fractions
 import inspect
 import json
 import math
@@ -322,7 +323,20 @@ def test_setters_l1l2_toggle_terms():
     np.testing.assert_array_equal(r.gradient(y), np.array([3.0, -5.0], np.float32))
 
 
-@pytest.mark.parametrize("bad", ["0.1", None, [0.1], np.zeros(2), math.nan, np.float32("inf")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "0.1",
+        None,
+        [0.1],
+        np.zeros(2),
+        math.nan,
+        np.float32("inf"),
+        pytest.param(10**400, id="huge-int"),
+        pytest.param(-(10**5000), id="int-past-str-limit"),
+        pytest.param(fractions.Fraction(10**400, 3), id="huge-Fraction"),  # float() overflows
+    ],
+)
 def test_setter_rejects(bad):
     r = R.L1L2(0.1, 0.2)
     with pytest.raises(ValueError):
