@@ -808,7 +808,9 @@ def get(identifier: Any) -> Any:
     """Retrieve a regularizer from a name, a dict, a class or a callable.
 
     ``None`` → None; an instance or a function → itself; a string or a dict
-    → :func:`deserialize`; a class → an instance made with no arguments.
+    → what :func:`deserialize` gives, as it is (as Keras 2: a class named in
+    a ``custom_object_scope`` is instantiated even if its instances are not
+    callable); a class → an instance made with no arguments.
 
     Args:
         identifier: What to interpret.
@@ -830,11 +832,11 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     if isinstance(identifier, (dict, str)):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
+        # Keras 2 returns what deserialize gives without judging it
+        # (tf-keras object_registration_test.test_custom_object_scope)
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
