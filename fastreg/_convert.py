@@ -194,6 +194,56 @@ def simd_unknown(name: str) -> str:
     return f"unknown SIMD level {name!r}; the levels are {', '.join(SIMD_LEVELS)}"
 
 
+def simd_level(name: Any) -> str:
+    """The canonical (lower-case) level name for ``name``, in any case.
+
+    Checked here, against the names themselves, before anything reaches C:
+    the C lookup would stop at an embedded NUL ("avx2\\x00junk") and a lone
+    surrogate cannot even be encoded for it.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"SIMD level must be a str, got {type(name).__name__}")
+    level = str.lower(name)
+    if level not in SIMD_LEVELS:
+        raise ValueError(simd_unknown(name))
+    return level
+
+
+# The order FASTREG_SIMD caps in: each x86-64 level runs everything the ones
+# before it do; scalar is below every level; NEON is the only ARM level. So
+# "neon" on x86-64 (or "avx2" on ARM) caps to scalar.
+SIMD_CHAINS = (("scalar", "sse2", "avx2", "avx512"), ("scalar", "neon"))
+
+
+def simd_from_env(value: str, usable: list[str]) -> str | None:
+    """The level ``FASTREG_SIMD=value`` selects, given the ``usable`` levels.
+
+    Unset or empty: None (the best level). A level name (any case) caps the
+    level: the best usable level at or below it in SIMD_CHAINS, with one
+    RuntimeWarning when that is not the level asked for (the CPU or build
+    lacks it). Anything else raises ValueError.
+    """
+    if not value:
+        return None
+    try:
+        want = simd_level(value)
+    except ValueError:
+        raise ValueError("FASTREG_SIMD: " + simd_unknown(value)) from None
+    chain = next(ch for ch in SIMD_CHAINS if want in ch)
+    below = chain[: chain.index(want) + 1]
+    level = next(name for name in reversed(below) if name in usable)  # scalar always is
+    if level != want:
+        import warnings
+
+        warnings.warn(
+            f"FASTREG_SIMD={value!r}: this CPU and build cannot run {want!r} "
+            f"(they can run {', '.join(usable)}); using {level!r}, the best level below it",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return level
+
+
 def simd_unavailable(name: str, info: dict) -> str:
     usable = [n for n in info["detected"] if n in info["compiled"]]
     return (

@@ -271,14 +271,29 @@ cdef class Penalty:
         return (_new_penalty, (type(self),), self.__getstate__())
 
     def __getstate__(self):
-        """The C state, and the instance dict of a Python subclass."""
-        return (self._a, self._b, self._terms, self._l1l2, getattr(self, "__dict__", None))
+        """The C state, the instance dict of a Python subclass, and its slots.
+
+        The slot values are a sixth item, present only when some slot is
+        set, so that the 5-item state of earlier versions stays the common
+        form (and still loads here).
+        """
+        state = (self._a, self._b, self._terms, self._l1l2, getattr(self, "__dict__", None))
+        slots = {}
+        for name in _slot_names(type(self)):
+            try:
+                slots[name] = getattr(self, name)
+            except AttributeError:  # an unset slot: nothing to restore
+                pass
+        return state + (slots,) if slots else state
 
     def __setstate__(self, state):
-        a, b, terms, l1l2, d = state
+        a, b, terms, l1l2, d = state[:5]
         self._set(a, b, terms, l1l2)
         if d:
             self.__dict__.update(d)
+        if len(state) > 5:
+            for name, value in state[5].items():
+                setattr(self, name, value)
 
     def _set(self, double a, double b, int terms, bint l1l2):
         self._a = a
@@ -446,6 +461,27 @@ def _new_penalty(cls):
     return cls.__new__(cls)
 
 
+def _slot_names(cls):
+    """The attribute names of the __slots__ declared by cls and its bases.
+
+    Private names are mangled as Python stores them (``__x`` declared in
+    class ``C`` is the attribute ``_C__x``); ``__dict__`` and
+    ``__weakref__`` are not values.
+    """
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        for name in slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"
+            names.append(name)
+    return names
+
+
 cdef object _penalty_call1(object self, object x):
     """Penalty instances' vectorcall with one argument (fr_penalty_vectorcall)."""
     return (<Penalty>self)._call(x)
@@ -520,15 +556,15 @@ def simd_info():
 
 
 def set_simd(name):
-    """Force a SIMD level by name; returns the previous one.
+    """Force a SIMD level by name (any case); returns the previous one.
 
     Meant for tests and benchmarks: it changes the level for every thread.
+    A name that is not a level raises ValueError, a level this CPU or build
+    cannot run ValueError, a non-str TypeError.
     """
     cdef bytes b
     cdef int isa, prev
-    if not isinstance(name, str):
-        raise TypeError(f"SIMD level must be a str, got {type(name).__name__}")
-    b = name.encode()
+    b = _convert.simd_level(name).encode()
     isa = c.fr_isa_from_name(b)
     if isa < 0:
         raise ValueError(_convert.simd_unknown(name))
@@ -539,12 +575,14 @@ def set_simd(name):
 
 
 def _init():
-    cap = os.environ.get("FASTREG_SIMD", "")
-    err = c.fr_init(cap.encode())
-    if err == c.FR_EARG:
-        raise ValueError("FASTREG_SIMD: " + _convert.simd_unknown(cap))
-    if err != c.FR_OK:
-        raise ValueError("FASTREG_SIMD: " + _convert.simd_unavailable(cap, simd_info()))
+    """Apply FASTREG_SIMD: a cap, lowered to what this CPU and build can run."""
+    info = simd_info()
+    usable = [n for n in info["detected"] if n in info["compiled"]]
+    level = _convert.simd_from_env(os.environ.get("FASTREG_SIMD", ""), usable)
+    cdef bytes name = level.encode() if level else b""
+    err = c.fr_init(name)
+    if err != c.FR_OK:  # level is one of usable: C and Python disagree on the names
+        raise RuntimeError(f"fastreg: cannot select SIMD level {level!r} (error {err})")
 
 
 _init()

@@ -117,6 +117,20 @@ def _as_loss(value: Any) -> Any:
     return np.asarray(value)
 
 
+def _divide_no_nan(loss: Any, batch: int) -> Any:
+    """``loss / batch`` with the batch size cast to the loss dtype; 0 for batch 0.
+
+    tf.math.divide_no_nan: a zero batch gives 0 whatever the loss (even nan).
+    The zero has the type the division gives for any other batch (a NumPy
+    scalar for a 0-d loss, where ``np.zeros_like`` alone makes a 0-d array).
+    """
+    dt = np.asarray(loss).dtype
+    one = dt.type(1) if dt.kind == "f" else 1
+    if batch == 0:
+        return np.zeros_like(loss / one)[()]
+    return loss / (dt.type(batch) if dt.kind == "f" else batch)
+
+
 def _layer_dtype(dtype: Any) -> np.dtype:
     """The layer dtype: None → floatx(); float16/32/64 (or a Keras Policy dict)."""
     if dtype is None:
@@ -739,13 +753,7 @@ class Layer:
                 continue
             shape = _shape_tuple(output)
             if shape:  # not 0-d: divide by the batch size (Keras 3's rule for 0-d)
-                ldt = np.asarray(loss).dtype
-                if shape[0] == 0:  # divide_no_nan
-                    loss = np.zeros_like(loss)
-                elif ldt.kind == "f":  # the batch size cast to the loss dtype
-                    loss = loss / ldt.type(shape[0])
-                else:
-                    loss = loss / shape[0]
+                loss = _divide_no_nan(loss, shape[0])
             self._fr_call_losses.append(loss)
 
     # -- config ---------------------------------------------------------------

@@ -66,11 +66,23 @@ def _keras_signature(fn: _F) -> _F:
 # ---- factors ------------------------------------------------------------------
 
 
+def _show(x: Any) -> str:
+    """``f"{x}"``, or a description of an int too long to print (> 4300 digits)."""
+    try:
+        return f"{x}"
+    except ValueError:  # Python's int-to-str digit limit
+        return f"{'-' if x < 0 else ''}<an int of {abs(x).bit_length()} bits>"
+
+
 def _check_penalty_number(x: Any) -> None:
-    """Keras 2's constructor check: a finite Python ``int`` or ``float``."""
+    """Keras 2's constructor check: a finite Python ``int`` or ``float``.
+
+    An int too large for a float is refused as infinite (Keras 2's own check
+    raises OverflowError on it).
+    """
     if not isinstance(x, (float, int)):
         raise ValueError(
-            f"Value {x} is not a valid regularization penalty number, "
+            f"Value {_show(x)} is not a valid regularization penalty number, "
             "expected an int or float value."
         )
     try:
@@ -79,7 +91,7 @@ def _check_penalty_number(x: Any) -> None:
         bad = True
     if bad:
         raise ValueError(
-            f"Value {x} is not a valid regularization penalty number, "
+            f"Value {_show(x)} is not a valid regularization penalty number, "
             "an infinite number or NaN are not valid values."
         )
 
@@ -114,7 +126,10 @@ def _assigned_factor(value: Any, name: str) -> np.ndarray:
     elif isinstance(value, (int, float)):
         v = value
     elif isinstance(value, numbers.Real):
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # e.g. Fraction(10**400): as large an int is refused
+            v = math.inf
     else:
         raise ValueError(
             f"{name} must be a real number (int, float or a 0-d real array); "
@@ -195,7 +210,8 @@ class _Proximal:
 
         Args:
             x: The weights (same input rules as calling the regularizer).
-            step: The step size: a finite real number ≥ 0.
+            step: The step size: a finite real number ≥ 0 that fits in a
+                float (0 gives ``x`` back, whatever the factors).
             out: Optional array for the result (same shape and dtype,
                 writeable); ``out=x`` updates ``x`` in place.
 
@@ -209,6 +225,8 @@ class _Proximal:
         """
         s = _check_step(step)
         a, b, terms, _ = self._params()  # type: ignore[attr-defined]
+        if s == 0.0:  # the identity, also for a factor stored as inf (0*inf is nan)
+            return self._prox(x, 0.0, 1.0, out)  # type: ignore[attr-defined]
         d = 1.0 + 2.0 * s * b
         if terms & 2 and not d > 0.0:
             raise ValueError(
@@ -218,11 +236,16 @@ class _Proximal:
 
 
 def _check_step(step: Any) -> float:
-    if type(step) is float or type(step) is int:
-        # the usual step: skip the isinstance chain below (~0.5 us per prox call)
-        s = float(step)
-    else:
-        s = _check_step_kind(step)
+    try:
+        if type(step) is float or type(step) is int:
+            # the usual step: skip the isinstance chain below (~0.5 us per prox call)
+            s = float(step)
+        else:
+            s = _check_step_kind(step)
+    except OverflowError:  # an int (or Fraction) beyond float range
+        raise ValueError(
+            f"step must be a finite real number >= 0, got {_show(step)} (too large for a float)"
+        ) from None
     if not (math.isfinite(s) and s >= 0.0):
         raise ValueError(f"step must be a finite real number >= 0, got {s!r}")
     return s
@@ -785,7 +808,9 @@ def get(identifier: Any) -> Any:
     """Retrieve a regularizer from a name, a dict, a class or a callable.
 
     ``None`` → None; an instance or a function → itself; a string or a dict
-    → :func:`deserialize`; a class → an instance made with no arguments.
+    → what :func:`deserialize` gives, as it is (as Keras 2: a class named in
+    a ``custom_object_scope`` is instantiated even if its instances are not
+    callable); a class → an instance made with no arguments.
 
     Args:
         identifier: What to interpret.
@@ -807,11 +832,11 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     if isinstance(identifier, (dict, str)):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
+        # Keras 2 returns what deserialize gives without judging it
+        # (tf-keras object_registration_test.test_custom_object_scope)
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier}")

@@ -22,6 +22,8 @@ import copy
 import ctypes
 import math
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -719,6 +721,11 @@ BAD_FACTORS: dict[str, Any] = {
     "list": [0.1],
     "complex": 1 + 0j,
     "0-d-array": np.array(0.1),
+    # ints beyond float range are refused as infinite; past 4300 digits str() of
+    # the int itself raises, so the message must not print it whole
+    "huge-int": 10**400,
+    "huge-negative-int": -(10**400),
+    "int-past-str-limit": 10**5000,
 }
 for _cn, _ct in CTORS.items():
     for _fnm, _f in BAD_FACTORS.items():
@@ -783,9 +790,23 @@ BAD_STEPS: dict[str, Any] = {
     "None": None,
     "1-d array": np.array([1.0]),
     "complex": 1j,
+    # numbers beyond float range: ValueError, not float()'s OverflowError
+    "huge-int": 10**400,
+    "huge-negative-int": -(10**400),
+    "int-past-str-limit": 10**5000,
+    "huge-Fraction": Fraction(10**400, 3),
+    "numpy-float64-inf": np.float64("inf"),
+    "numpy-float32-nan": np.float32("nan"),
+    "numpy-bool": np.bool_(True),
+    "numpy-negative-int": np.int64(-1),
+    "Decimal": Decimal("0.5"),  # not a numbers.Real
 }
 for _sn, _step in BAD_STEPS.items():
-    for _cn, _ct in (("L1", lambda: R.L1(L1_)), ("L1L2", lambda: R.L1L2(L1_, L2_))):
+    for _cn, _ct in (
+        ("L1", lambda: R.L1(L1_)),
+        ("L2", lambda: R.L2(L2_)),
+        ("L1L2", lambda: R.L1L2(L1_, L2_)),
+    ):
         row(
             f"step-{_sn}-{_cn}.prox",
             lambda w, ct=_ct, st=_step: ct().prox(w(_x32()), st),
@@ -811,6 +832,19 @@ row(
     lambda w: R.L1L2(L1_, L2_).prox(w(_x32()), 0.0),
     array_of(np.float32, V),
 )
+# a factor stored as inf (validated finite, rounded to float32): step 0 is still
+# the identity, not 0*inf = nan thresholds or a "1 + 2*step*l2" error
+for _cn, _ct in (
+    ("L1(1e40)", lambda: R.L1(1e40)),
+    ("L2(1e40)", lambda: R.L2(1e40)),
+    ("L1L2(1e40,1e40)", lambda: R.L1L2(1e40, 1e40)),
+):
+    for _sn, _step in (("0", 0), ("-0.0", -0.0), ("numpy-0", np.float64(0.0))):
+        row(
+            f"step-{_sn}-{_cn}.prox(identity)",
+            lambda w, ct=_ct, st=_step: ct().prox(w(_x32()), st),
+            array_of(np.float32, V),
+        )
 row(
     "accumulate-without-out",
     lambda w: R.L1L2(L1_, L2_).value_and_gradient(w(_x32()), accumulate=True),

@@ -461,6 +461,34 @@ def test_activity_loss_divided_by_batch(batch):
     assert float(loss) == pytest.approx(0.0 if batch == 0 else 0.2, rel=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_activity_loss_of_empty_batch_has_the_type_of_the_others(dtype):
+    scalar = np.dtype(dtype).type
+    d = layers.Dense(
+        3,
+        activity_regularizer=R.L1(0.5),
+        kernel_regularizer="l2",
+        bias_regularizer=R.L1(0.5),
+        bias_initializer="ones",
+        dtype=dtype,
+    )
+    d(np.ones((0, 5)))
+    activity, kernel, bias = d.losses
+    # a NumPy scalar of the layer dtype, as every other loss (not a 0-d array)
+    assert type(activity) is scalar and type(kernel) is scalar and type(bias) is scalar
+    assert activity == 0 and not np.signbit(activity)
+    # divide_no_nan: batch 0 gives 0 even for a nan loss, of the type a
+    # non-empty batch gives (a Python float result is a floatx loss)
+    for reg, kind in ((lambda y: scalar(np.nan), scalar), (lambda y: 2.0, np.float32)):
+        layer = Identity(activity_regularizer=reg, dtype=dtype)
+        layer(np.ones((2, 3)))
+        (full,) = layer.losses
+        layer(np.ones((0, 3)))
+        (empty,) = layer.losses
+        assert type(full) is kind and type(empty) is kind
+        assert empty == 0 and not np.signbit(empty)
+
+
 def test_activity_loss_per_output_nested_outputs():
     class Multi(layers.Layer):
         def call(self, x):

@@ -8,6 +8,7 @@ NumPy/math.fsum models) or from the bit-exact reference twin
 from __future__ import annotations
 
 import copy
+import fractions
 import inspect
 import json
 import math
@@ -322,7 +323,20 @@ def test_setters_l1l2_toggle_terms():
     np.testing.assert_array_equal(r.gradient(y), np.array([3.0, -5.0], np.float32))
 
 
-@pytest.mark.parametrize("bad", ["0.1", None, [0.1], np.zeros(2), math.nan, np.float32("inf")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "0.1",
+        None,
+        [0.1],
+        np.zeros(2),
+        math.nan,
+        np.float32("inf"),
+        pytest.param(10**400, id="huge-int"),
+        pytest.param(-(10**5000), id="int-past-str-limit"),
+        pytest.param(fractions.Fraction(10**400, 3), id="huge-Fraction"),  # float() overflows
+    ],
+)
 def test_setter_rejects(bad):
     r = R.L1L2(0.1, 0.2)
     with pytest.raises(ValueError):
@@ -338,6 +352,85 @@ def test_pickle_and_copy_keep_the_state():
             assert type(c) is type(r) and c.get_config() == r.get_config()
             xx = x.reshape(1, 3) if isinstance(r, R.OrthogonalRegularizer) else x
             assert same_bits(c(xx), r(xx))
+
+
+class _SlotsL1(R.L1):
+    # module level so pickle finds the classes by name
+    __slots__ = ("scale", "__private", "unset")
+
+
+class _SlotsL1L2(R.L1L2):
+    __slots__ = "tag"  # a single name given as a string
+
+
+class _SlotsOnSlotsL2(R.L2):
+    __slots__ = ("a",)
+
+
+class _MoreSlotsL2(_SlotsOnSlotsL2):
+    __slots__ = ("b",)
+
+
+def _slotted():
+    one = _SlotsL1(0.3)
+    one.scale = [1, 2]
+    one._SlotsL1__private = "p"  # the mangled name of __private
+    one.note = "in the dict"  # L1 instances have a __dict__ too
+    two = _SlotsL1L2(0.1, 0.2)
+    two.tag = "t"
+    three = _MoreSlotsL2(0.7)
+    three.a, three.b = 1.5, None
+    return [
+        (one, {"scale": [1, 2], "_SlotsL1__private": "p", "note": "in the dict"}),
+        (two, {"tag": "t"}),
+        (three, {"a": 1.5, "b": None}),
+    ]
+
+
+@pytest.mark.parametrize("how", [*(f"pickle-{p}" for p in range(6)), "copy", "deepcopy"])
+def test_pickle_and_copy_keep_slot_values(how):
+    x = np.array([1.0, -2.0, 3.0], np.float32)
+    for r, attrs in _slotted():
+        if how == "copy":
+            c = copy.copy(r)
+        elif how == "deepcopy":
+            c = copy.deepcopy(r)
+        else:
+            c = pickle.loads(pickle.dumps(r, int(how.split("-")[1])))
+        assert type(c) is type(r) and c.get_config() == r.get_config()
+        assert same_bits(c(x), r(x))
+        for name, value in attrs.items():
+            assert getattr(c, name) == value, name
+        if isinstance(r, _SlotsL1):
+            assert not hasattr(c, "unset")  # an unset slot stays unset
+            assert (c.scale is r.scale) == (how == "copy")  # only copy.copy shares it
+
+
+class _OldPickle:
+    """Pickles as the given reduce tuple: what Penalty.__reduce__ returned before
+    slot values were kept (a 5-item state: a, b, terms, l1l2, instance dict)."""
+
+    def __init__(self, reduce):
+        self.reduce = reduce
+
+    def __reduce__(self):
+        return self.reduce
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_pickles_from_before_slot_values_still_load(protocol):
+    from fastreg import _core
+
+    factor = np.array(0.25, np.float32)
+    old = (_core._new_penalty, (R.L1,), (0.25, 0.0, 1, False, {"_l1": factor, "note": "kept"}))
+    r = pickle.loads(pickle.dumps(_OldPickle(old), protocol))
+    assert type(r) is R.L1 and r.get_config() == {"l1": 0.25} and r.note == "kept"
+    assert r(np.array([2.0, -2.0], np.float32)) == np.float32(1.0)
+    d = {"_l1": np.array(0.5, np.float32), "_l2": np.array(0.125, np.float32)}
+    old = (_core._new_penalty, (R.L1L2,), (0.5, 0.125, 3, True, d))
+    r = pickle.loads(pickle.dumps(_OldPickle(old), protocol))
+    assert type(r) is R.L1L2 and r.get_config() == {"l1": 0.5, "l2": 0.125}
+    assert r(np.array([2.0], np.float32)) == np.float32(0.5 * 2 + 0.125 * 4)
 
 
 # ---- the base class -------------------------------------------------------------------

@@ -12,11 +12,12 @@ regularizer-level part.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
 
-from fastreg import regularizers
+from fastreg import activations, regularizers, utils
 from fastreg import regularizers as R
 
 # ---- §7.1 tf-keras KerasRegularizersTest -------------------------------------------------
@@ -91,6 +92,42 @@ def test_custom_regularizer_saving():
 def test_deserialization_error():
     with pytest.raises(ValueError, match="Could not interpret regularizer"):
         regularizers.get(0)
+
+
+def test_custom_object_scope_get_instantiates_a_non_callable_class():
+    """tf-keras object_registration_test.test_custom_object_scope (TF 2.4 get/deserialize)."""
+
+    def custom_fn():
+        pass
+
+    class CustomClass:  # not a Regularizer, and its instances are not callable
+        pass
+
+    def check():
+        with utils.custom_object_scope({"CustomClass": CustomClass, "custom_fn": custom_fn}):
+            assert activations.get("custom_fn") is custom_fn
+            got = regularizers.get("CustomClass")
+            assert got.__class__ is CustomClass
+            got = regularizers.get({"class_name": "CustomClass", "config": {}})
+            assert got.__class__ is CustomClass
+
+    check()
+    errors = []
+
+    def in_thread():
+        try:
+            check()
+        except BaseException as err:  # re-raised in the main thread below
+            errors.append(err)
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert errors == []
+    # a class given directly is instantiated too (SEMANTICS: Keras 3's rule)
+    assert regularizers.get(CustomClass).__class__ is CustomClass
+    with pytest.raises(ValueError, match="Unknown regularizer"):
+        regularizers.get("CustomClass")  # outside the scope
 
 
 def test_default_value_when_init_with_none():
