@@ -1,6 +1,6 @@
 /*
  * fr_driver.c - turns any NumPy layout into the canonical block sequence
- * and runs the active kernel table over it (see fr_internal.h).
+ * and runs the active kernel table over it (see fr_contract.h).
  *
  * Layout: axes are put in K order (decreasing |stride| of x, negative
  * strides flipped, mergeable axes merged), so the result of a reduction
@@ -10,17 +10,11 @@
  * gathered into a stack buffer of FR_BLOCK elements (never a full copy) and
  * scattered back for outputs. float16 blocks are converted to float32.
  */
-#include "fr_internal.h"
+#include "fr_compiler.h"
+#include "fr_float16.h"
+#include "fr_kernel_abi.h"
 
 #include <string.h>
-
-#define FR_MAXDIM 64 /* NumPy 2's NPY_MAXDIMS; NumPy 1 allows 32 */
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FR_NOINLINE __attribute__((noinline))
-#else
-#define FR_NOINLINE
-#endif
 
 typedef struct {
     int nd, nop;
@@ -279,7 +273,7 @@ static ptrdiff_t run_length(const void *data, int ndim, const ptrdiff_t *shape,
 
 /*
  * 1 .. FR_LANES64 elements in one run: the kernels' tiny_* entries compute
- * the whole canonical reduction in registers (FR_TINY in fr_internal.h),
+ * the whole canonical reduction in registers (FR_TINY in fr_instantiate.h),
  * before reduce_blocks sets up its ~27 KiB of lanes, iterator and buffers.
  */
 static void reduce_tiny(const void *data, size_t n, int dtype, int what, double *sa, double *ss)
