@@ -3,7 +3,7 @@
 PY ?= python
 PYTEST ?= $(PY) -m pytest
 
-.PHONY: build test test-slow test-isa test-avx512-emu test-neon sanitize valgrind bench bench-quick lint format clean
+.PHONY: build test test-slow test-isa test-avx512-emu test-neon sanitize valgrind callgrind bench bench-quick lint format clean
 
 build:        ## rebuild the extension in place (serialised: helpers share the tree)
 	flock /tmp/fastreg-build.lock $(PY) setup.py -q build_clib build_ext --inplace
@@ -28,6 +28,9 @@ sanitize:     ## ASan + UBSan build of the extension running the test suite
 
 valgrind:     ## valgrind memcheck over the kernel tests
 	tools/valgrind.sh
+
+callgrind:    ## instructions per small call (n = 16), counted by callgrind
+	$(PY) tools/callgrind_calls.py
 
 bench:        ## the full benchmark table
 	$(PY) -m bench

@@ -9,7 +9,7 @@
  *
  * Results are bit-identical on every SIMD level: the order of every floating
  * point operation is fixed by the canonical algorithm described in
- * fr_internal.h, and each instruction set reproduces it exactly.
+ * fr_contract.h, and each instruction set reproduces it exactly.
  */
 #ifndef FASTREG_H
 #define FASTREG_H

@@ -1,12 +1,12 @@
 /*
  * fr_avx2.c - AVX2 kernels (x86-64-v3 machines: Haswell and later, Zen).
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * Reproduces the canonical algorithm of fr_contract.h bit for bit: the 32
  * logical float64 lanes are 8 ymm registers of 4 doubles; element i of a
  * block goes to register (i % 32) / 4, position i % 4. float32 input is
  * widened 4 floats at a time (vcvtps2pd from a 16-byte load, exact), which
  * is the limit in cache: about 1 conversion per cycle on Zen 3, half the
- * speed of float32 lanes, the price of float64 accuracy (fr_internal.h).
+ * speed of float32 lanes, the price of float64 accuracy (fr_contract.h).
  * Eight independent accumulators per sum also cover the 3-cycle latency of
  * vaddpd on the 2 add ports. With both sums on, 16 accumulators take every
  * ymm register. float64 input then reads a block in two passes over the
@@ -35,169 +35,18 @@
  * with AVX2: the x86-64-v3 bundle; see fr_dispatch.c.) F16C gives the exact
  * float16 <-> float32 conversions with round-to-nearest-even.
  */
-#include "fr_internal.h"
+#include "fr_kernel_abi.h"
 
 #ifdef FR_ARCH_X86_64
-/* Intrinsics headers come before any target region (simdjson's rule). */
-#include <immintrin.h>
-#include <math.h>
-#include <string.h>
+#include "fr_avx2_ops.h"
+#include "fr_float16.h"
+#include "fr_instantiate.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FR_TARGET __attribute__((target("avx2,f16c")))
-#define FR_INLINE static inline __attribute__((always_inline))
-#else /* MSVC: intrinsics need no flag */
-#define FR_TARGET
-#define FR_INLINE static __forceinline
-#endif
+#include <math.h>
 
 #define G32  64         /* float32 elements per gradient group: 8 registers */
 #define G64  FR_LANES64 /* float64 lanes: 8 registers */
 #define NREG 8          /* registers per group */
-
-/* ---- element operations --------------------------------------------- */
-
-FR_INLINE FR_TARGET __m256 abs_ps(__m256 v)
-{
-    return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
-}
-
-FR_INLINE FR_TARGET __m256d abs_pd(__m256d v)
-{
-    return _mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL)));
-}
-
-FR_INLINE FR_TARGET __m256 sign_ps(void)
-{
-    return _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
-}
-
-FR_INLINE FR_TARGET __m256d sign_pd(void)
-{
-    return _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ULL));
-}
-
-/*
- * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v that is a with v's sign bit xor-ed in (-a is a
- * sign flip in C too); NEQ_OQ (ordered and not equal to 0) picks it, and
- * every other v gets the product a*v.
- */
-FR_INLINE FR_TARGET __m256 sgn_ps(__m256 v, __m256 va)
-{
-    __m256 flip = _mm256_xor_ps(va, _mm256_and_ps(v, sign_ps()));
-    __m256 nz = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ);
-    return _mm256_blendv_ps(_mm256_mul_ps(va, v), flip, nz);
-}
-
-FR_INLINE FR_TARGET __m256d sgn_pd(__m256d v, __m256d va)
-{
-    __m256d flip = _mm256_xor_pd(va, _mm256_and_pd(v, sign_pd()));
-    __m256d nz = _mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_NEQ_OQ);
-    return _mm256_blendv_pd(_mm256_mul_pd(va, v), flip, nz);
-}
-
-/* The gradient terms of fr_scalar.c: both, l1 only, else l2 only. */
-FR_INLINE FR_TARGET __m256 grad_ps(__m256 v, __m256 va, __m256 vb, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return _mm256_add_ps(sgn_ps(v, va), _mm256_mul_ps(vb, v));
-    if (flags & FR_ABS)
-        return sgn_ps(v, va);
-    return _mm256_mul_ps(vb, v);
-}
-
-FR_INLINE FR_TARGET __m256d grad_pd(__m256d v, __m256d va, __m256d vb, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return _mm256_add_pd(sgn_pd(v, va), _mm256_mul_pd(vb, v));
-    if (flags & FR_ABS)
-        return sgn_pd(v, va);
-    return _mm256_mul_pd(vb, v);
-}
-
-/*
- * copysign(max(|v| - t, 0), v) [/ d]. vmaxps returns its second operand
- * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
- * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
- * overwrites anyway. Division, not a reciprocal.
- */
-FR_INLINE FR_TARGET __m256 prox_ps(__m256 v, __m256 vt, __m256 vd, int flags)
-{
-    if (flags & FR_ABS) {
-        __m256 m = _mm256_max_ps(_mm256_setzero_ps(), _mm256_sub_ps(abs_ps(v), vt));
-        v = _mm256_or_ps(_mm256_andnot_ps(sign_ps(), m), _mm256_and_ps(sign_ps(), v));
-    }
-    if (flags & FR_SQ)
-        v = _mm256_div_ps(v, vd);
-    return v;
-}
-
-FR_INLINE FR_TARGET __m256d prox_pd(__m256d v, __m256d vt, __m256d vd, int flags)
-{
-    if (flags & FR_ABS) {
-        __m256d m = _mm256_max_pd(_mm256_setzero_pd(), _mm256_sub_pd(abs_pd(v), vt));
-        v = _mm256_or_pd(_mm256_andnot_pd(sign_pd(), m), _mm256_and_pd(sign_pd(), v));
-    }
-    if (flags & FR_SQ)
-        v = _mm256_div_pd(v, vd);
-    return v;
-}
-
-/* S[j..j+3] += L[j..j+3]: the block flush of fr_internal.h. */
-FR_INLINE FR_TARGET void flush_pd(double *dst, __m256d acc)
-{
-    _mm256_storeu_pd(dst, _mm256_add_pd(_mm256_loadu_pd(dst), acc));
-}
-
-/* ---- partial vectors -------------------------------------------------- */
-
-/* The first r (1 .. 7) floats at p, the rest +0; masked-off elements are
-   neither read nor able to fault. */
-FR_INLINE FR_TARGET __m256 load_part_ps(const float *p, size_t r)
-{
-    __m256i m =
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    return _mm256_maskload_ps(p, m);
-}
-
-FR_INLINE FR_TARGET __m256d load_part_pd(const double *p, size_t r)
-{
-    __m256i m =
-        _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)r), _mm256_setr_epi64x(0, 1, 2, 3));
-    return _mm256_maskload_pd(p, m);
-}
-
-/* Store the first r (1 .. 7) floats of v. */
-FR_INLINE FR_TARGET void store_part_ps(float *o, __m256 v, size_t r)
-{
-    __m128 h = _mm256_castps256_ps128(v);
-    if (r & 4) {
-        _mm_storeu_ps(o, h);
-        h = _mm256_extractf128_ps(v, 1);
-        o += 4;
-    }
-    if (r & 2) {
-        _mm_storel_pi((__m64 *)o, h);
-        h = _mm_movehl_ps(h, h);
-        o += 2;
-    }
-    if (r & 1)
-        _mm_store_ss(o, h);
-}
-
-/* Store the first r (1 .. 3) doubles of v. */
-FR_INLINE FR_TARGET void store_part_pd(double *o, __m256d v, size_t r)
-{
-    __m128d h = _mm256_castpd256_pd128(v);
-    if (r & 2) {
-        _mm_storeu_pd(o, h);
-        h = _mm256_extractf128_pd(v, 1);
-        o += 2;
-    }
-    if (r & 1)
-        _mm_store_sd(o, h);
-}
 
 /* ---- one pass over a block: sums and/or gradient ---------------------- */
 
@@ -228,19 +77,6 @@ FR_INLINE FR_TARGET void pass_f32(const float *x, float *out, size_t n, int flag
     FR_PASS(__m256, 8, G32, _mm256_setzero_ps(), _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
             store_part_ps, _mm256_add_ps, _mm256_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH,
             FR_NO_PREFETCH);
-}
-
-/* 4 floats widened exactly to the 4 doubles of a lane register; the first
-   r (1 .. 3) of them, the rest +0, neither read nor able to fault. */
-FR_INLINE FR_TARGET __m256d load_wide(const float *p)
-{
-    return _mm256_cvtps_pd(_mm_loadu_ps(p));
-}
-
-FR_INLINE FR_TARGET __m256d load_wide_part(const float *p, size_t r)
-{
-    __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32((int)r), _mm_setr_epi32(0, 1, 2, 3));
-    return _mm256_cvtps_pd(_mm_maskload_ps(p, m));
 }
 
 /* float32 sums in the float64 lanes: registers f .. f+c-1 of each group. */
@@ -311,54 +147,32 @@ FR_INLINE FR_TARGET void rot_f64(const double *x, size_t n, size_t q, int sums, 
 
 /* ---- table entries ---------------------------------------------------- */
 
+/* float32 sums: one pass of 8 registers, both sums too (see the top). */
+FR_INLINE FR_TARGET void block_wide(const float *x, size_t n, int sums, fr_lanes *s)
+{
+    pass_wide(x, n, 0, NREG, sums, s);
+}
+
+/* float64 sums: one sum over a misaligned x with aligned loads (8
+   accumulators); both sums in the two passes of block_f64. */
+FR_INLINE FR_TARGET void sum_block_f64(const double *x, size_t n, int sums, fr_lanes *s)
+{
+    uintptr_t addr = (uintptr_t)x;
+    size_t q = (size_t)(addr / sizeof *x) % 4;
+    if (q && addr % sizeof *x == 0 && sums != (FR_ABS | FR_SQ))
+        rot_f64(x, n, q, sums, s);
+    else
+        block_f64(x, NULL, n, sums, 0, 0, 0.0, 0.0, s);
+}
+
 static FR_TARGET void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
-    switch (what & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        pass_wide(x, n, 0, NREG, FR_ABS, s);
-        break;
-    case FR_SQ:
-        pass_wide(x, n, 0, NREG, FR_SQ, s);
-        break;
-    case FR_ABS | FR_SQ: /* one pass: see the top of the file */
-        pass_wide(x, n, 0, NREG, FR_ABS | FR_SQ, s);
-        break;
-    default:
-        break;
-    }
+    FR_SUM_SWITCH(block_wide);
 }
 
 static FR_TARGET void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
 {
-    uintptr_t addr = (uintptr_t)x;
-    size_t q = (size_t)(addr / sizeof *x) % 4;
-    if (q && addr % sizeof *x == 0 && (what == FR_ABS || what == FR_SQ)) {
-        if (what == FR_ABS)
-            rot_f64(x, n, q, FR_ABS, s);
-        else
-            rot_f64(x, n, q, FR_SQ, s);
-        return;
-    }
-    switch (what & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        block_f64(x, NULL, n, FR_ABS, 0, 0, 0.0, 0.0, s);
-        break;
-    case FR_SQ:
-        block_f64(x, NULL, n, FR_SQ, 0, 0, 0.0, 0.0, s);
-        break;
-    case FR_ABS | FR_SQ:
-        block_f64(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0, 0.0, s);
-        break;
-    default:
-        break;
-    }
-}
-
-/* Lane 0 after folding the 4 lanes of v by halves: (l0 + l2) + (l1 + l3). */
-FR_INLINE FR_TARGET double hsum_pd(__m256d v)
-{
-    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    FR_SUM_SWITCH(sum_block_f64);
 }
 
 static FR_TARGET void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
@@ -478,37 +292,15 @@ static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a,
 FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float d,
                                       int flags)
 {
-    __m256 vt = _mm256_set1_ps(t), vd = _mm256_set1_ps(d);
-    size_t i = 0;
-    int k;
-    for (; i + G32 <= n; i += G32) {
-        FR_UNROLL
-        for (k = 0; k < NREG; k++)
-            _mm256_storeu_ps(out + i + 8 * k,
-                             prox_ps(_mm256_loadu_ps(x + i + 8 * k), vt, vd, flags));
-    }
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, prox_ps(_mm256_loadu_ps(x + i), vt, vd, flags));
-    if (i < n)
-        store_part_ps(out + i, prox_ps(load_part_ps(x + i, n - i), vt, vd, flags), n - i);
+    FR_PROX_RUN(__m256, 8, NREG, _mm256_set1_ps, _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
+                store_part_ps, prox_ps);
 }
 
 FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double d,
                                       int flags)
 {
-    __m256d vt = _mm256_set1_pd(t), vd = _mm256_set1_pd(d);
-    size_t i = 0;
-    int k;
-    for (; i + G64 <= n; i += G64) {
-        FR_UNROLL
-        for (k = 0; k < NREG; k++)
-            _mm256_storeu_pd(out + i + 4 * k,
-                             prox_pd(_mm256_loadu_pd(x + i + 4 * k), vt, vd, flags));
-    }
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(out + i, prox_pd(_mm256_loadu_pd(x + i), vt, vd, flags));
-    if (i < n)
-        store_part_pd(out + i, prox_pd(load_part_pd(x + i, n - i), vt, vd, flags), n - i);
+    FR_PROX_RUN(__m256d, 4, NREG, _mm256_set1_pd, _mm256_loadu_pd, load_part_pd, _mm256_storeu_pd,
+                store_part_pd, prox_pd);
 }
 
 static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
@@ -560,8 +352,17 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_avx2 = {
-    "avx2",   sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
-    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    .name = "avx2",
+    .sum_f32 = sum_f32,
+    .sum_f64 = sum_f64,
+    .tiny_f32 = tiny_f32,
+    .tiny_f64 = tiny_f64,
+    .grad_f32 = grad_f32,
+    .grad_f64 = grad_f64,
+    .prox_f32 = prox_f32,
+    .prox_f64 = prox_f64,
+    .f16_to_f32 = f16_to_f32,
+    .f32_to_f16 = f32_to_f16,
 };
 
 #else /* !FR_ARCH_X86_64 */

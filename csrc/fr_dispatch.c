@@ -8,7 +8,7 @@
  * code lives in fr_avx2.c / fr_avx512.c behind per-function target
  * attributes, and nothing here may be auto-vectorised beyond the baseline.
  */
-#include "fr_internal.h"
+#include "fr_kernel_abi.h"
 
 #include <string.h>
 

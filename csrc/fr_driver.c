@@ -1,189 +1,22 @@
 /*
  * fr_driver.c - turns any NumPy layout into the canonical block sequence
- * and runs the active kernel table over it (see fr_internal.h).
+ * and runs the active kernel table over it (see fr_contract.h).
  *
  * Layout: axes are put in K order (decreasing |stride| of x, negative
  * strides flipped, mergeable axes merged), so the result of a reduction
  * depends only on the elements in memory order: x, x.T and x[::-1] give the
- * same bits as np.ascontiguousarray of the memory-order sequence. A block
- * that is contiguous in every operand is used in place; any other block is
- * gathered into a stack buffer of FR_BLOCK elements (never a full copy) and
- * scattered back for outputs. float16 blocks are converted to float32.
+ * same bits as np.ascontiguousarray of the memory-order sequence (the
+ * iterator of fr_iter.c). A block that is contiguous in every operand is
+ * used in place; any other block is gathered into a stack buffer of
+ * FR_BLOCK elements (never a full copy) and scattered back for outputs.
+ * float16 blocks are converted to float32. An array that is one run in
+ * memory skips the iterator, and 1 .. FR_LANES64 elements skip the blocks.
  */
-#include "fr_internal.h"
+#include "fr_compiler.h"
+#include "fr_iter.h"
+#include "fr_kernel_abi.h"
 
 #include <string.h>
-
-#define FR_MAXDIM 64 /* NumPy 2's NPY_MAXDIMS; NumPy 1 allows 32 */
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FR_NOINLINE __attribute__((noinline))
-#else
-#define FR_NOINLINE
-#endif
-
-typedef struct {
-    int nd, nop;
-    ptrdiff_t shape[FR_MAXDIM];
-    ptrdiff_t st[2][FR_MAXDIM]; /* bytes; axis nd-1 is the innermost */
-    ptrdiff_t idx[FR_MAXDIM];
-    char *ptr[2];
-    size_t item;
-} fr_iter;
-
-/* Set up the iterator; returns the element count (0: nothing to do), or -1. */
-static ptrdiff_t iter_init(fr_iter *it, int nop, char *p0, char *p1, int ndim,
-                           const ptrdiff_t *shape, const ptrdiff_t *s0, const ptrdiff_t *s1,
-                           size_t item)
-{
-    ptrdiff_t size = 1;
-    int i, j, nd = 0;
-    if (ndim < 0 || ndim > FR_MAXDIM)
-        return -1;
-    it->nop = nop;
-    it->item = item;
-    it->ptr[0] = p0;
-    it->ptr[1] = p1;
-    for (i = 0; i < ndim; i++) {
-        if (shape[i] < 0)
-            return -1;
-        if (shape[i] == 0)
-            return 0;
-        size *= shape[i];
-    }
-    for (i = 0; i < ndim; i++) {
-        if (shape[i] == 1)
-            continue; /* size-1 axes do not move the pointers */
-        it->shape[nd] = shape[i];
-        it->st[0][nd] = s0[i];
-        it->st[1][nd] = nop > 1 ? s1[i] : 0;
-        if (s0[i] < 0) { /* flip so that x is read forwards */
-            it->ptr[0] += (shape[i] - 1) * s0[i];
-            it->st[0][nd] = -s0[i];
-            if (nop > 1) {
-                it->ptr[1] += (shape[i] - 1) * s1[i];
-                it->st[1][nd] = -s1[i];
-            }
-        }
-        nd++;
-    }
-    /* Stable insertion sort by decreasing |stride of x|. */
-    for (i = 1; i < nd; i++) {
-        ptrdiff_t sh = it->shape[i], a = it->st[0][i], b = it->st[1][i];
-        for (j = i; j > 0 && it->st[0][j - 1] < a; j--) {
-            it->shape[j] = it->shape[j - 1];
-            it->st[0][j] = it->st[0][j - 1];
-            it->st[1][j] = it->st[1][j - 1];
-        }
-        it->shape[j] = sh;
-        it->st[0][j] = a;
-        it->st[1][j] = b;
-    }
-    /* Merge axis i into the next inner one when every operand allows it. */
-    for (i = nd - 2; i >= 0; i--) {
-        int ok = it->st[0][i] == it->st[0][i + 1] * it->shape[i + 1];
-        if (nop > 1)
-            ok = ok && it->st[1][i] == it->st[1][i + 1] * it->shape[i + 1];
-        if (ok) {
-            it->shape[i + 1] *= it->shape[i];
-            for (j = i; j < nd - 1; j++) {
-                it->shape[j] = it->shape[j + 1];
-                it->st[0][j] = it->st[0][j + 1];
-                it->st[1][j] = it->st[1][j + 1];
-            }
-            nd--;
-        }
-    }
-    if (nd == 0) { /* a single element */
-        it->shape[0] = 1;
-        it->st[0][0] = it->st[1][0] = (ptrdiff_t)item;
-        nd = 1;
-    }
-    it->nd = nd;
-    for (i = 0; i < nd; i++)
-        it->idx[i] = 0;
-    return size;
-}
-
-/* Move the iterator k elements forward along the inner axis (k <= what is
-   left of that row), carrying into the outer axes. */
-static void iter_advance(fr_iter *it, ptrdiff_t k)
-{
-    int in = it->nd - 1, op, i;
-    for (op = 0; op < it->nop; op++)
-        it->ptr[op] += k * it->st[op][in];
-    it->idx[in] += k;
-    if (it->idx[in] < it->shape[in])
-        return;
-    for (op = 0; op < it->nop; op++)
-        it->ptr[op] -= it->shape[in] * it->st[op][in];
-    it->idx[in] = 0;
-    for (i = in - 1; i >= 0; i--) {
-        for (op = 0; op < it->nop; op++)
-            it->ptr[op] += it->st[op][i];
-        if (++it->idx[i] < it->shape[i])
-            return;
-        for (op = 0; op < it->nop; op++)
-            it->ptr[op] -= it->shape[i] * it->st[op][i];
-        it->idx[i] = 0;
-    }
-}
-
-/* Are the next m elements of operand op one contiguous run? */
-static int iter_contiguous(const fr_iter *it, int op, ptrdiff_t m)
-{
-    int in = it->nd - 1;
-    /* the kernels may assume element alignment: a pointer that is not a
-       multiple of the element size (a byte-offset view) is gathered */
-    return it->st[op][in] == (ptrdiff_t)it->item && it->shape[in] - it->idx[in] >= m &&
-           (uintptr_t)it->ptr[op] % it->item == 0;
-}
-
-/* Copy m elements of operand op between the array and a packed buffer
-   (to_buf: gather; else scatter), without moving the iterator. */
-static void iter_copy(const fr_iter *it, int op, ptrdiff_t m, char *buf, int to_buf)
-{
-    fr_iter c = *it;
-    size_t item = it->item;
-    int in = it->nd - 1;
-    while (m > 0) {
-        ptrdiff_t run = c.shape[in] - c.idx[in], s = c.st[op][in], k;
-        char *p = c.ptr[op];
-        if (run > m)
-            run = m;
-        if (s == (ptrdiff_t)item) {
-            if (to_buf)
-                memcpy(buf, p, (size_t)run * item);
-            else
-                memcpy(p, buf, (size_t)run * item);
-        } else {
-            for (k = 0; k < run; k++, p += s) {
-                if (to_buf)
-                    memcpy(buf + (size_t)k * item, p, item);
-                else
-                    memcpy(p, buf + (size_t)k * item, item);
-            }
-        }
-        buf += (size_t)run * item;
-        m -= run;
-        if (m > 0)
-            iter_advance(&c, run);
-    }
-}
-
-/* Advance past m elements of a block (the block never spans more than the
-   caller asked for). */
-static void iter_skip(fr_iter *it, ptrdiff_t m)
-{
-    int in = it->nd - 1;
-    while (m > 0) {
-        ptrdiff_t run = it->shape[in] - it->idx[in];
-        if (run > m)
-            run = m;
-        iter_advance(it, run);
-        m -= run;
-    }
-}
 
 typedef union {
     double d[FR_BLOCK];
@@ -279,7 +112,7 @@ static ptrdiff_t run_length(const void *data, int ndim, const ptrdiff_t *shape,
 
 /*
  * 1 .. FR_LANES64 elements in one run: the kernels' tiny_* entries compute
- * the whole canonical reduction in registers (FR_TINY in fr_internal.h),
+ * the whole canonical reduction in registers (FR_TINY in fr_instantiate.h),
  * before reduce_blocks sets up its ~27 KiB of lanes, iterator and buffers.
  */
 static void reduce_tiny(const void *data, size_t n, int dtype, int what, double *sa, double *ss)
@@ -321,7 +154,7 @@ static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t
     ptrdiff_t left = run;
     int blocks = 0, single;
     if (run <= 0) {
-        left = iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
+        left = fr_iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
         if (left < 0)
             return FR_EARG;
     }
@@ -338,11 +171,11 @@ static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t
             next += (size_t)m * item;
         } else {
             p = it.ptr[0];
-            if (!iter_contiguous(&it, 0, m)) {
-                iter_copy(&it, 0, m, (char *)&buf, 1);
+            if (!fr_iter_contiguous(&it, 0, m)) {
+                fr_iter_copy(&it, 0, m, (char *)&buf, 1);
                 p = (const char *)&buf;
             }
-            iter_skip(&it, m);
+            fr_iter_skip(&it, m);
         }
         if (dtype == FR_F32) {
             k->sum_f32((const float *)p, (size_t)m, what, &s);
@@ -413,7 +246,7 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
     }
     left = run;
     if (run < 0) {
-        left = iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
+        left = fr_iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
         if (left < 0)
             return FR_EARG;
     }
@@ -437,16 +270,16 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         } else {
             xp = it.ptr[0];
             op = it.ptr[1];
-            x_direct = iter_contiguous(&it, 0, m);
-            o_direct = iter_contiguous(&it, 1, m);
+            x_direct = fr_iter_contiguous(&it, 0, m);
+            o_direct = fr_iter_contiguous(&it, 1, m);
         }
         if (!x_direct) {
-            iter_copy(&it, 0, m, (char *)&xb, 1);
+            fr_iter_copy(&it, 0, m, (char *)&xb, 1);
             xp = (const char *)&xb;
         }
         if (!o_direct) {
             if (flags & FR_ACC)
-                iter_copy(&it, 1, m, (char *)&ob, 1);
+                fr_iter_copy(&it, 1, m, (char *)&ob, 1);
             op = (char *)&ob;
         }
         if (dtype == FR_F32) {
@@ -473,9 +306,9 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
             k->f32_to_f16(of.f, (uint16_t *)op, (size_t)m);
         }
         if (!o_direct)
-            iter_copy(&it, 1, m, (char *)&ob, 0);
+            fr_iter_copy(&it, 1, m, (char *)&ob, 0);
         if (run < 0)
-            iter_skip(&it, m);
+            fr_iter_skip(&it, m);
         left -= m;
         if (++blocks == FR_SUPER && !single) {
             lanes_fold_super(&t, &s, what);
@@ -502,128 +335,4 @@ int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const pt
 {
     return elementwise(1, x, out, ndim, shape, xstrides, ostrides, dtype, t, d,
                        flags & (FR_ABS | FR_SQ), NULL, NULL);
-}
-
-/* double -> float16, one rounding (to nearest even), as NumPy casts. */
-uint16_t fr_f64_to_f16(double v)
-{
-    union {
-        double d;
-        uint64_t u;
-    } w;
-    uint64_t man;
-    uint32_t sign;
-    int exp;
-    w.d = v;
-    sign = (uint32_t)(w.u >> 48) & 0x8000u;
-    exp = (int)((w.u >> 52) & 0x7ff);
-    man = w.u & 0xfffffffffffffull;
-    if (exp == 0x7ff)
-        return (uint16_t)(sign | 0x7c00u | (man ? (0x200u | (uint32_t)(man >> 42)) : 0u));
-    if (exp > 1038) /* >= 2^16 */
-        return (uint16_t)(sign | 0x7c00u);
-    if (exp >= 1009) { /* normal half: 52 -> 10 mantissa bits */
-        uint64_t h = ((uint64_t)(exp - 1008) << 10) | (man >> 42);
-        uint64_t rest = man & ((1ull << 42) - 1), half = 1ull << 41;
-        if (rest > half || (rest == half && (h & 1)))
-            h++;
-        return (uint16_t)(sign | (uint32_t)h);
-    }
-    if (exp >= 998) { /* subnormal half */
-        uint64_t m = man | (1ull << 52);
-        int shift = 1051 - exp; /* 43 .. 53 */
-        uint64_t h = m >> shift, rest = m & ((1ull << shift) - 1), half = 1ull << (shift - 1);
-        if (rest > half || (rest == half && (h & 1)))
-            h++;
-        return (uint16_t)(sign | (uint32_t)h);
-    }
-    return (uint16_t)sign;
-}
-
-/* factor * sum rounded as NumPy does in the element type, as a double. */
-static double scale_to_dtype(int dtype, double sum, double factor)
-{
-    if (dtype == FR_F64)
-        return factor * sum;
-    if (dtype == FR_F32)
-        return (double)((float)factor * (float)sum);
-    /* float16: both rounded to half; the float product of two halves is exact */
-    return (double)fr_h2f(fr_f2h(fr_h2f(fr_f64_to_f16(factor)) * fr_h2f(fr_f64_to_f16(sum))));
-}
-
-/* a + b rounded in the element type (a, b already representable). */
-static double add_in_dtype(int dtype, double a, double b)
-{
-    if (dtype == FR_F64)
-        return a + b;
-    if (dtype == FR_F32)
-        return (double)((float)a + (float)b);
-    return (double)fr_h2f(fr_f2h((float)a + (float)b));
-}
-
-double fr_penalty_value(int dtype, double sum_abs, double sum_sq, double a, double b, int terms,
-                        int l1l2)
-{
-    double v = 0.0;
-    if (!l1l2)
-        return (terms & FR_ABS) ? scale_to_dtype(dtype, sum_abs, a)
-                                : scale_to_dtype(dtype, sum_sq, b);
-    if (terms & FR_ABS)
-        v = add_in_dtype(dtype, v, scale_to_dtype(dtype, sum_abs, a));
-    if (terms & FR_SQ)
-        v = add_in_dtype(dtype, v, scale_to_dtype(dtype, sum_sq, b));
-    return v;
-}
-
-void fr_extent(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
-               size_t item, const char **lo, const char **hi)
-{
-    const char *a = (const char *)data, *b = (const char *)data;
-    int i;
-    for (i = 0; i < ndim; i++) {
-        if (shape[i] == 0) { /* empty: touches nothing */
-            *lo = *hi = (const char *)data;
-            return;
-        }
-        if (strides[i] < 0)
-            a += (shape[i] - 1) * strides[i];
-        else
-            b += (shape[i] - 1) * strides[i];
-    }
-    *lo = a;
-    *hi = b + item;
-}
-
-/* Sufficient test for "no two elements share memory": with the axes sorted
-   by |stride|, every stride must step over everything the inner axes span. */
-int fr_self_overlap(int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides, size_t item)
-{
-    ptrdiff_t st[FR_MAXDIM], sh[FR_MAXDIM], span;
-    int n = 0, i, j;
-    if (ndim < 0 || ndim > FR_MAXDIM)
-        return 1;
-    for (i = 0; i < ndim; i++) {
-        if (shape[i] == 0)
-            return 0;
-        if (shape[i] == 1)
-            continue;
-        st[n] = strides[i] < 0 ? -strides[i] : strides[i];
-        sh[n] = shape[i];
-        for (j = n; j > 0 && st[j - 1] > st[j]; j--) {
-            ptrdiff_t t = st[j];
-            st[j] = st[j - 1];
-            st[j - 1] = t;
-            t = sh[j];
-            sh[j] = sh[j - 1];
-            sh[j - 1] = t;
-        }
-        n++;
-    }
-    span = (ptrdiff_t)item;
-    for (i = 0; i < n; i++) {
-        if (st[i] < span)
-            return 1;
-        span = st[i] * (sh[i] - 1) + span;
-    }
-    return 0;
 }

@@ -1,10 +1,11 @@
 /*
  * fr_scalar.c - portable C99 kernels: the canonical algorithm written out
- * plainly (see fr_internal.h). Every other ISA file must give the same bits.
+ * plainly (see fr_contract.h). Every other ISA file must give the same bits.
  * Arrays of logical lanes stand in for vector registers; the compiler may
  * vectorise the lane loops, which keeps every operation and its order.
  */
-#include "fr_internal.h"
+#include "fr_float16.h"
+#include "fr_instantiate.h"
 
 #include <math.h>
 #include <string.h>
@@ -194,7 +195,18 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
+/* grad_f32 / grad_f64 do not take the value: the table's entries are the
+   fused grad_value_* that add the sums first. */
 const struct fr_kernels fr_kernels_scalar = {
-    "scalar",       sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_value_f32,
-    grad_value_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    .name = "scalar",
+    .sum_f32 = sum_f32,
+    .sum_f64 = sum_f64,
+    .tiny_f32 = tiny_f32,
+    .tiny_f64 = tiny_f64,
+    .grad_f32 = grad_value_f32,
+    .grad_f64 = grad_value_f64,
+    .prox_f32 = prox_f32,
+    .prox_f64 = prox_f64,
+    .f16_to_f32 = f16_to_f32,
+    .f32_to_f16 = f32_to_f16,
 };

@@ -1,11 +1,11 @@
 /*
  * fr_sse2.c - SSE2 kernels: the x86-64 baseline, for CPUs without AVX2.
  *
- * Reproduces the canonical algorithm of fr_internal.h bit for bit: the 32
+ * Reproduces the canonical algorithm of fr_contract.h bit for bit: the 32
  * logical float64 lanes are 16 xmm registers of 2 doubles; element i of a
  * block goes to register (i % 32) / 2, position i % 2. float32 input is
  * summed in the same lanes: 2 floats at a time are read with one 8-byte
- * load and widened exactly by cvtps2pd (fr_internal.h says why float64).
+ * load and widened exactly by cvtps2pd (fr_contract.h says why float64).
  * x86-64 has only 16 xmm registers, and legacy-SSE arithmetic cannot take
  * an unaligned memory operand, so 16 accumulators plus a load register do
  * not fit. A block is therefore read in passes over a subset of the lanes:
@@ -25,152 +25,16 @@
  * product is rounded on its own. No target attribute is needed: SSE2 is
  * part of x86-64. float16 is converted with integer SIMD (see below).
  */
-#include "fr_internal.h"
+#include "fr_kernel_abi.h"
 
 #ifdef FR_ARCH_X86_64
-#include <emmintrin.h>
-#include <string.h>
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FR_INLINE static inline __attribute__((always_inline))
-#else
-#define FR_INLINE static __forceinline
-#endif
+#include "fr_float16.h"
+#include "fr_instantiate.h"
+#include "fr_sse2_ops.h"
 
 #define G32  64         /* float32 elements per gradient group: 16 registers */
 #define G64  FR_LANES64 /* float64 lanes: 16 registers */
 #define NREG 16         /* registers per group */
-
-/* ---- element operations --------------------------------------------- */
-
-FR_INLINE __m128 sign_ps(void)
-{
-    return _mm_castsi128_ps(_mm_set1_epi32((int)0x80000000u));
-}
-
-FR_INLINE __m128d sign_pd(void)
-{
-    return _mm_castsi128_pd(_mm_set1_epi64x((long long)0x8000000000000000ULL));
-}
-
-FR_INLINE __m128 abs_ps(__m128 v)
-{
-    return _mm_andnot_ps(sign_ps(), v);
-}
-FR_INLINE __m128d abs_pd(__m128d v)
-{
-    return _mm_andnot_pd(sign_pd(), v);
-}
-
-/*
- * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v (v < 0 or v > 0) that is a with v's sign bit
- * xor-ed in (-a is a sign flip in C too); everything else gets a*v.
- */
-FR_INLINE __m128 sgn_ps(__m128 v, __m128 va)
-{
-    __m128 z = _mm_setzero_ps();
-    __m128 flip = _mm_xor_ps(va, _mm_and_ps(v, sign_ps()));
-    __m128 nz = _mm_or_ps(_mm_cmplt_ps(v, z), _mm_cmpgt_ps(v, z));
-    return _mm_or_ps(_mm_and_ps(nz, flip), _mm_andnot_ps(nz, _mm_mul_ps(va, v)));
-}
-
-FR_INLINE __m128d sgn_pd(__m128d v, __m128d va)
-{
-    __m128d z = _mm_setzero_pd();
-    __m128d flip = _mm_xor_pd(va, _mm_and_pd(v, sign_pd()));
-    __m128d nz = _mm_or_pd(_mm_cmplt_pd(v, z), _mm_cmpgt_pd(v, z));
-    return _mm_or_pd(_mm_and_pd(nz, flip), _mm_andnot_pd(nz, _mm_mul_pd(va, v)));
-}
-
-/* The gradient terms of fr_scalar.c: both, l1 only, else l2 only. */
-FR_INLINE __m128 grad_ps(__m128 v, __m128 va, __m128 vb, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return _mm_add_ps(sgn_ps(v, va), _mm_mul_ps(vb, v));
-    if (flags & FR_ABS)
-        return sgn_ps(v, va);
-    return _mm_mul_ps(vb, v);
-}
-
-FR_INLINE __m128d grad_pd(__m128d v, __m128d va, __m128d vb, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return _mm_add_pd(sgn_pd(v, va), _mm_mul_pd(vb, v));
-    if (flags & FR_ABS)
-        return sgn_pd(v, va);
-    return _mm_mul_pd(vb, v);
-}
-
-/*
- * copysign(max(|v| - t, 0), v) [/ d]. maxps returns its second operand
- * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
- * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
- * overwrites anyway. Division, not a reciprocal.
- */
-FR_INLINE __m128 prox_ps(__m128 v, __m128 vt, __m128 vd, int flags)
-{
-    if (flags & FR_ABS) {
-        __m128 m = _mm_max_ps(_mm_setzero_ps(), _mm_sub_ps(abs_ps(v), vt));
-        v = _mm_or_ps(_mm_andnot_ps(sign_ps(), m), _mm_and_ps(sign_ps(), v));
-    }
-    if (flags & FR_SQ)
-        v = _mm_div_ps(v, vd);
-    return v;
-}
-
-FR_INLINE __m128d prox_pd(__m128d v, __m128d vt, __m128d vd, int flags)
-{
-    if (flags & FR_ABS) {
-        __m128d m = _mm_max_pd(_mm_setzero_pd(), _mm_sub_pd(abs_pd(v), vt));
-        v = _mm_or_pd(_mm_andnot_pd(sign_pd(), m), _mm_and_pd(sign_pd(), v));
-    }
-    if (flags & FR_SQ)
-        v = _mm_div_pd(v, vd);
-    return v;
-}
-
-/* S[j..j+1] += L[j..j+1]: the block flush of fr_internal.h. */
-FR_INLINE void flush_pd(double *dst, __m128d acc)
-{
-    _mm_storeu_pd(dst, _mm_add_pd(_mm_loadu_pd(dst), acc));
-}
-
-/* ---- partial vectors -------------------------------------------------- */
-
-/* The first r (1 .. 3) floats at p, the rest +0. (__m64 is may_alias, so
-   the 2-float load is not a strict-aliasing violation.) */
-FR_INLINE __m128 load_part_ps(const float *p, size_t r)
-{
-    __m128 lo;
-    if (r == 1)
-        return _mm_load_ss(p);
-    lo = _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)p);
-    return r == 2 ? lo : _mm_movelh_ps(lo, _mm_load_ss(p + 2));
-}
-
-FR_INLINE __m128d load_part_pd(const double *p, size_t r)
-{
-    (void)r; /* always 1 */
-    return _mm_load_sd(p);
-}
-
-FR_INLINE void store_part_ps(float *o, __m128 v, size_t r)
-{
-    if (r & 2) {
-        _mm_storel_pi((__m64 *)o, v);
-        v = _mm_movehl_ps(v, v);
-        o += 2;
-    }
-    if (r & 1)
-        _mm_store_ss(o, v);
-}
-
-FR_INLINE void store_part_pd(double *o, __m128d v, size_t r)
-{
-    (void)r; /* always 1 */
-    _mm_store_sd(o, v);
-}
 
 /* ---- one pass over a block: sums and/or gradient ---------------------- */
 
@@ -182,20 +46,6 @@ FR_INLINE void pass_f32(const float *x, float *out, size_t n, int flags, float a
     fr_lanes *s = NULL;
     FR_PASS(__m128, 4, G32, _mm_setzero_ps(), _mm_loadu_ps, load_part_ps, _mm_storeu_ps,
             store_part_ps, _mm_add_ps, _mm_mul_ps, abs_ps, grad_ps, FR_NO_FLUSH, FR_NO_PREFETCH);
-}
-
-/* 2 floats widened exactly to the 2 doubles of a lane register: an 8-byte
-   load (movlps through the may_alias __m64, no alignment needed); the
-   partial one (r is always 1) reads 1 float and leaves the other lane +0. */
-FR_INLINE __m128d load_wide(const float *p)
-{
-    return _mm_cvtps_pd(_mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)p));
-}
-
-FR_INLINE __m128d load_wide_part(const float *p, size_t r)
-{
-    (void)r; /* always 1 */
-    return _mm_cvtps_pd(_mm_load_ss(p));
 }
 
 /* float32 sums in the float64 lanes: registers f .. f+c-1 of each group. */
@@ -255,44 +105,20 @@ FR_INLINE void block_f64(const double *x, double *out, size_t n, int sums, int g
 
 /* ---- table entries ---------------------------------------------------- */
 
+/* float64 sums: block_f64 without a gradient. */
+FR_INLINE void sum_block_f64(const double *x, size_t n, int sums, fr_lanes *s)
+{
+    block_f64(x, NULL, n, sums, 0, 0, 0.0, 0.0, s);
+}
+
 static void sum_f32(const float *x, size_t n, int what, fr_lanes *s)
 {
-    switch (what & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        block_wide(x, n, FR_ABS, s);
-        break;
-    case FR_SQ:
-        block_wide(x, n, FR_SQ, s);
-        break;
-    case FR_ABS | FR_SQ:
-        block_wide(x, n, FR_ABS | FR_SQ, s);
-        break;
-    default:
-        break;
-    }
+    FR_SUM_SWITCH(block_wide);
 }
 
 static void sum_f64(const double *x, size_t n, int what, fr_lanes *s)
 {
-    switch (what & (FR_ABS | FR_SQ)) {
-    case FR_ABS:
-        block_f64(x, NULL, n, FR_ABS, 0, 0, 0.0, 0.0, s);
-        break;
-    case FR_SQ:
-        block_f64(x, NULL, n, FR_SQ, 0, 0, 0.0, 0.0, s);
-        break;
-    case FR_ABS | FR_SQ:
-        block_f64(x, NULL, n, FR_ABS | FR_SQ, 0, 0, 0.0, 0.0, s);
-        break;
-    default:
-        break;
-    }
-}
-
-/* Lane 0 after folding the 2 lanes of v: l0 + l1. */
-FR_INLINE double hsum_pd(__m128d v)
-{
-    return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v)));
+    FR_SUM_SWITCH(sum_block_f64);
 }
 
 static void tiny_f32(const float *x, size_t n, int what, double *sa, double *ss)
@@ -321,34 +147,14 @@ static void grad_f64(const double *x, double *out, size_t n, double a, double b,
 /* Element-wise: 8 registers per iteration, single vectors, one partial. */
 FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
 {
-    __m128 vt = _mm_set1_ps(t), vd = _mm_set1_ps(d);
-    size_t i = 0;
-    int k;
-    for (; i + 32 <= n; i += 32) {
-        FR_UNROLL
-        for (k = 0; k < 8; k++)
-            _mm_storeu_ps(out + i + 4 * k, prox_ps(_mm_loadu_ps(x + i + 4 * k), vt, vd, flags));
-    }
-    for (; i + 4 <= n; i += 4)
-        _mm_storeu_ps(out + i, prox_ps(_mm_loadu_ps(x + i), vt, vd, flags));
-    if (i < n)
-        store_part_ps(out + i, prox_ps(load_part_ps(x + i, n - i), vt, vd, flags), n - i);
+    FR_PROX_RUN(__m128, 4, 8, _mm_set1_ps, _mm_loadu_ps, load_part_ps, _mm_storeu_ps, store_part_ps,
+                prox_ps);
 }
 
 FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, double d, int flags)
 {
-    __m128d vt = _mm_set1_pd(t), vd = _mm_set1_pd(d);
-    size_t i = 0;
-    int k;
-    for (; i + 16 <= n; i += 16) {
-        FR_UNROLL
-        for (k = 0; k < 8; k++)
-            _mm_storeu_pd(out + i + 2 * k, prox_pd(_mm_loadu_pd(x + i + 2 * k), vt, vd, flags));
-    }
-    for (; i + 2 <= n; i += 2)
-        _mm_storeu_pd(out + i, prox_pd(_mm_loadu_pd(x + i), vt, vd, flags));
-    if (i < n)
-        store_part_pd(out + i, prox_pd(load_part_pd(x + i, n - i), vt, vd, flags), n - i);
+    FR_PROX_RUN(__m128d, 2, 8, _mm_set1_pd, _mm_loadu_pd, load_part_pd, _mm_storeu_pd,
+                store_part_pd, prox_pd);
 }
 
 static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
@@ -454,8 +260,17 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 }
 
 const struct fr_kernels fr_kernels_sse2 = {
-    "sse2",   sum_f32,  sum_f64,  tiny_f32,   tiny_f64,   grad_f32,
-    grad_f64, prox_f32, prox_f64, f16_to_f32, f32_to_f16,
+    .name = "sse2",
+    .sum_f32 = sum_f32,
+    .sum_f64 = sum_f64,
+    .tiny_f32 = tiny_f32,
+    .tiny_f64 = tiny_f64,
+    .grad_f32 = grad_f32,
+    .grad_f64 = grad_f64,
+    .prox_f32 = prox_f32,
+    .prox_f64 = prox_f64,
+    .f16_to_f32 = f16_to_f32,
+    .f32_to_f16 = f32_to_f16,
 };
 
 #else /* !FR_ARCH_X86_64 */

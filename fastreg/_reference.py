@@ -1,6 +1,6 @@
 """Pure-NumPy twin of the C kernels: the test oracle, bit for bit.
 
-It follows the canonical algorithm of ``csrc/fr_internal.h`` with NumPy
+It follows the canonical algorithm of ``csrc/fr_contract.h`` with NumPy
 operations whose rounding is fixed: elements in memory ("K") order, blocks
 of ``BLOCK`` elements, every element converted exactly to float64,
 ``np.cumsum`` for the sequential per-lane sums, float64 superblock and total

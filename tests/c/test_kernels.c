@@ -13,7 +13,7 @@
  *
  * What is compared: the flushed lane sums (all 32 abs and 32 sq slots, so a
  * kernel that touches a sum it was not asked for fails; sum_f32 also against
- * the scalar sum_f64 of the widened block, the contract of fr_internal.h), the tiny_*
+ * the scalar sum_f64 of the widened block, the contract of fr_contract.h), the tiny_*
  * reductions of 1 .. 32 elements against the folded scalar block sums, gradient and prox
  * outputs, the float16 conversions. Values must have the same bits; for NaN
  * only the NaN-ness is compared (payloads after NaN op NaN depend on operand
@@ -27,7 +27,8 @@
  * The last line is "N passed, N failed"; the exit status is 1 on failure.
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS under -std=c99 */
-#include "fr_internal.h"
+#include "fr_float16.h"
+#include "fr_kernel_abi.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,128 +1,19 @@
 /*
- * fr_internal.h - what the per-ISA kernel files and the driver share.
- *
- * THE CANONICAL ALGORITHM (every ISA reproduces it bit for bit)
- *
- * The driver hands the kernels the elements in "K order" (memory order:
- * axes sorted by decreasing |stride|, negative strides flipped, contiguous
- * axes merged), cut into blocks of FR_BLOCK elements; only the last block
- * may be shorter. Every element is converted exactly to float64 first
- * (float16 and float32 both fit), and all arithmetic is float64. Element i
- * of the sequence belongs to logical lane i % FR_LANES64; FR_BLOCK is a
- * multiple of it, so a block always starts at lane 0.
- *
- *   block:      L[j] = +0
- *               for i in block: L[j] = L[j] + v((double)x_i), j = i % LANES
- *               with v = |x| or x*x (the product rounded to float64, never
- *               fused into an FMA)
- *   flush:      S[j] = S[j] + L[j]                   (done by the kernel)
- *   superblock: every FR_SUPER blocks the driver does T[j] = T[j] + S[j]
- *               and clears S, so a future split over threads at superblock
- *               boundaries gives the same bits
- *   result:     fold halves: for h = LANES/2 ... 1: T[j] = T[j] + T[j + h]
- *
- * Why float64 for float32 input, although float32 lanes run about twice as
- * fast in L1/L2 on AVX2: a float32 lane rounds every addition (and every
- * square) to 24 bits. On random data those errors average out to ~1e-10 at
- * 1e7 elements, but on a constant array (np.full(n, 0.1)) they are the same
- * in every lane and block and never average out: 3e-7 relative at any n.
- * Converting each element keeps the error near 1e-16 for any input and any
- * length. Padding a partial vector with +0 is exact: lanes only ever hold
- * +0, positive values, +inf or NaN.
- *
- * Kernels must be compiled without FP contraction (-ffp-contract=off, or a
- * compiler that does not contract) and must not use FMA for any product
- * that is rounded on its own above.
+ * fr_instantiate.h - the loops of the canonical algorithm as macros, which
+ * each SIMD file (fr_sse2.c, fr_avx2.c, fr_avx512.c, fr_neon.c) instantiates
+ * with its own vector type and operations (fr_<isa>_ops.h), and the switches
+ * that specialise a kernel per flag combination. The macros name the
+ * parameters of the table functions (x, n, what, flags, s, ...); NREG, the
+ * number of registers per group, is each file's own. Every ISA switch lives
+ * here, in one copy.
  */
-#ifndef FR_INTERNAL_H
-#define FR_INTERNAL_H
+#ifndef FR_INSTANTIATE_H
+#define FR_INSTANTIATE_H
 
-#include "fastreg.h"
+#include "fr_compiler.h"
+#include "fr_kernel_abi.h"
 
-#include <stddef.h>
-#include <stdint.h>
-
-#define FR_LANES64 32   /* logical lanes (float64): 8 ymm, 4 zmm, 16 xmm or 16 NEON q */
-#define FR_BLOCK   2048 /* elements per block: 64 per lane */
-#define FR_SUPER   64   /* blocks per superblock */
-
-/* Kernel flag beside fastreg.h's FR_ABS .. FR_VALUE, set by the driver: the
-   array is larger than a superblock (512 KiB of float32, about L2), so it
-   streams from L3 or DRAM. A kernel may then prefer one pass over memory
-   even where that costs register spills (fr_avx2.c's grad_value_f32). It
-   never changes a result. */
-#define FR_STREAM 16
-
-/* Per-lane float64 partial sums a kernel flushes a block into. */
-typedef struct fr_lanes {
-    double abs[FR_LANES64];
-    double sq[FR_LANES64];
-} fr_lanes;
-
-/*
- * One table per instruction set. All functions work on contiguous data with
- * n <= FR_BLOCK elements whose first element is at a block boundary of the
- * sequence (lane 0). `what` / `flags` use FR_ABS, FR_SQ, FR_ACC, FR_VALUE.
- */
-struct fr_kernels {
-    const char *name;
-    /* Add one block's lane sums into s (only the arrays named in what).
-       sum_f32 widens each element to float64: the bits of sum_f64 on the
-       widened block. */
-    void (*sum_f32)(const float *x, size_t n, int what, fr_lanes *s);
-    void (*sum_f64)(const double *x, size_t n, int what, fr_lanes *s);
-    /* The whole reduction of 1 .. FR_LANES64 contiguous elements (FR_TINY):
-     *sa and/or *ss, as `what` names them, get the final folded sums. */
-    void (*tiny_f32)(const float *x, size_t n, int what, double *sa, double *ss);
-    void (*tiny_f64)(const double *x, size_t n, int what, double *sa, double *ss);
-    /* out[i] = [out[i] +] (a*sign(x[i]) + b*x[i]), the terms in flags; out may be x.
-       With FR_VALUE, also flush the lane sums of the terms that are on into s. */
-    void (*grad_f32)(const float *x, float *out, size_t n, float a, float b, int flags,
-                     fr_lanes *s);
-    void (*grad_f64)(const double *x, double *out, size_t n, double a, double b, int flags,
-                     fr_lanes *s);
-    /* out[i] = copysign(max(|x[i]| - t, 0), x[i]) if FR_ABS, then / d if FR_SQ
-       (max propagates NaN); out may be x. */
-    void (*prox_f32)(const float *x, float *out, size_t n, float t, float d, int flags);
-    void (*prox_f64)(const double *x, double *out, size_t n, double t, double d, int flags);
-    /* Exact float16 -> float32, and float32 -> float16 rounding to nearest even
-       (overflow to inf, NaN kept quiet, subnormals kept). */
-    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
-    void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
-};
-
-extern const struct fr_kernels fr_kernels_scalar;
-#if defined(__x86_64__) || defined(_M_X64)
-#define FR_ARCH_X86_64 1
-extern const struct fr_kernels fr_kernels_sse2;
-extern const struct fr_kernels fr_kernels_avx2;
-extern const struct fr_kernels fr_kernels_avx512;
-#endif
-#if defined(__aarch64__) || defined(_M_ARM64)
-#define FR_ARCH_ARM64 1
-extern const struct fr_kernels fr_kernels_neon;
-#endif
-
-/* The active table (set by fr_init / fr_isa_set; read once per call). */
-const struct fr_kernels *fr_active(void);
-
-/*
- * Macros shared by the SIMD files (fr_sse2.c, fr_avx2.c, fr_avx512.c,
- * fr_neon.c). Each file instantiates FR_PASS (and FR_ROT) with its own
- * vector type and operations, and defines pass_f32, sum_f32 and block_f64;
- * the macros name the parameters of the table functions. NREG, the number
- * of registers per group, is each file's own.
- */
-
-/* Loops over the registers of a group must be unrolled completely, or the
-   accumulator arrays end up in memory. */
-#if defined(__clang__)
-#define FR_UNROLL _Pragma("clang loop unroll(full)")
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define FR_UNROLL _Pragma("GCC unroll 16")
-#else
-#define FR_UNROLL
-#endif
+#include <string.h>
 
 /*
  * One pass over a block of n elements for the registers f .. f+c-1 of each
@@ -318,6 +209,24 @@ const struct fr_kernels *fr_active(void);
         break;                                                                                     \
     }
 
+/* The body of every sum_f32 / sum_f64: RUN(x, n, sums, s), the file's block
+   of sums, specialised per term combination, so that `sums` is a constant
+   in the loop; with no term there is nothing to add. */
+#define FR_SUM_SWITCH(RUN)                                                                         \
+    switch (what & (FR_ABS | FR_SQ)) {                                                             \
+    case FR_ABS:                                                                                   \
+        RUN(x, n, FR_ABS, s);                                                                      \
+        break;                                                                                     \
+    case FR_SQ:                                                                                    \
+        RUN(x, n, FR_SQ, s);                                                                       \
+        break;                                                                                     \
+    case FR_ABS | FR_SQ:                                                                           \
+        RUN(x, n, FR_ABS | FR_SQ, s);                                                              \
+        break;                                                                                     \
+    default:                                                                                       \
+        break;                                                                                     \
+    }
+
 /* The body of every prox_f32 / prox_f64: RUN (the file's element-wise loop)
    specialised per term combination; with no term the prox is x itself. */
 #define FR_PROX_SWITCH(RUN)                                                                        \
@@ -335,6 +244,25 @@ const struct fr_kernels *fr_active(void);
         memmove(out, x, n * sizeof *x);                                                            \
         break;                                                                                     \
     }
+
+/* The element-wise loop of a prox kernel (RUN of FR_PROX_SWITCH): R
+   registers of W elements per iteration, then single vectors, then one
+   partial vector. PROX(v, vt, vd, flags) is the file's vector prox. */
+#define FR_PROX_RUN(VT, W, R, SET1, LOAD, LOAD_PART, STORE, STORE_PART, PROX)                      \
+    do {                                                                                           \
+        VT vt = SET1(t), vd = SET1(d);                                                             \
+        size_t i = 0;                                                                              \
+        int k;                                                                                     \
+        for (; i + (R) * (W) <= n; i += (R) * (W)) {                                               \
+            FR_UNROLL                                                                              \
+            for (k = 0; k < (R); k++)                                                              \
+                STORE(out + i + (W)*k, PROX(LOAD(x + i + (W)*k), vt, vd, flags));                  \
+        }                                                                                          \
+        for (; i + (W) <= n; i += (W))                                                             \
+            STORE(out + i, PROX(LOAD(x + i), vt, vd, flags));                                      \
+        if (i < n)                                                                                 \
+            STORE_PART(out + i, PROX(LOAD_PART(x + i, n - i), vt, vd, flags), n - i);              \
+    } while (0)
 
 /* The body of grad_f32 where the value is not fused into the gradient
    pass: pass_f32 specialised per flag combination, and the value's sums
@@ -362,68 +290,4 @@ const struct fr_kernels *fr_active(void);
     if ((flags & FR_VALUE) && out != x)                                                            \
         sum_f32(x, n, flags &(FR_ABS | FR_SQ), s);
 
-/* Portable scalar float16 conversions, shared reference for every ISA. */
-static inline float fr_h2f(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t man = h & 0x3ffu;
-    uint32_t bits;
-    union {
-        uint32_t u;
-        float f;
-    } r;
-    if (exp == 0x1f) { /* inf / NaN: keep the payload, make NaN quiet */
-        bits = sign | 0x7f800000u | (man << 13) | (man ? 0x00400000u : 0u);
-    } else if (exp != 0) { /* normal */
-        bits = sign | ((exp + 112u) << 23) | (man << 13);
-    } else if (man == 0) { /* +-0 */
-        bits = sign;
-    } else { /* subnormal: renormalise */
-        uint32_t e = 113u;
-        while (!(man & 0x400u)) {
-            man <<= 1;
-            e--;
-        }
-        bits = sign | (e << 23) | ((man & 0x3ffu) << 13);
-    }
-    r.u = bits;
-    return r.f;
-}
-
-static inline uint16_t fr_f2h(float f)
-{
-    union {
-        float f;
-        uint32_t u;
-    } v;
-    uint32_t sign, exp, man;
-    v.f = f;
-    sign = (v.u >> 16) & 0x8000u;
-    exp = (v.u >> 23) & 0xffu;
-    man = v.u & 0x7fffffu;
-    if (exp == 0xff) /* inf / NaN (quiet, top payload bits kept) */
-        return (uint16_t)(sign | 0x7c00u | (man ? (0x200u | (man >> 13)) : 0u));
-    if (exp > 142) /* >= 2^16: overflow */
-        return (uint16_t)(sign | 0x7c00u);
-    if (exp >= 113) { /* normal half: round 23 -> 10 mantissa bits, ties to even */
-        uint32_t h = ((exp - 112u) << 10) | (man >> 13);
-        uint32_t rest = man & 0x1fffu;
-        if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
-            h++; /* may carry into the exponent, up to inf: both correct */
-        return (uint16_t)(sign | h);
-    }
-    if (exp >= 102) { /* subnormal half: shift the implicit-1 mantissa */
-        uint32_t m = man | 0x800000u;
-        uint32_t shift = 126u - exp; /* 14 .. 24 */
-        uint32_t h = m >> shift;
-        uint32_t rest = m & ((1u << shift) - 1u);
-        uint32_t half = 1u << (shift - 1u);
-        if (rest > half || (rest == half && (h & 1u)))
-            h++;
-        return (uint16_t)(sign | h);
-    }
-    return (uint16_t)sign; /* below half the smallest subnormal: +-0 */
-}
-
-#endif /* FR_INTERNAL_H */
+#endif /* FR_INSTANTIATE_H */

@@ -1,0 +1,83 @@
+"""Instructions per call of the small-call path, counted by callgrind.
+
+    python tools/callgrind_calls.py [--calls N]      (make callgrind)
+
+Three calls at n = 16 float32: kernels.sum_abs(x), L1L2(0.01, 0.01)(x) and
+reg.value_and_gradient(x, out=g, accumulate=True). Each runs in its own
+process under `valgrind --tool=callgrind` twice, with a short and a long
+loop; the difference of the two totals divided by the extra calls is the
+cost of one call with import, set-up and first-call warm-up taken out.
+Instruction counts, not time: they do not depend on the machine's load, so
+a change of a few per cent is visible (PYTHONHASHSEED=0 keeps the dict
+layouts, and so the interpreter's work, the same from run to run).
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+CALLS = {
+    "sum_abs(x)": "f = lambda: kernels.sum_abs(x)",
+    "L1L2(0.01,0.01)(x)": "reg = L1L2(0.01, 0.01)\nf = lambda: reg(x)",
+    "value_and_gradient(acc)": (
+        "reg = L1L2(0.01, 0.01)\ng = np.zeros_like(x)\n"
+        "f = lambda: reg.value_and_gradient(x, out=g, accumulate=True)"
+    ),
+}
+
+CHILD = """
+import numpy as np
+from fastreg import kernels
+from fastreg.regularizers import L1L2
+x = np.linspace(-1.0, 1.0, 16, dtype=np.float32)
+{setup}
+for _ in range({loops}):
+    f()
+"""
+
+WARM = 1000  # calls in the short run: import and first-call costs cancel out
+
+
+def total_instructions(setup: str, loops: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                "-c",
+                CHILD.format(setup=setup, loops=loops),
+            ],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        text = open(out).read()
+    m = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.M)
+    if not m:
+        raise RuntimeError("no instruction total in the callgrind output")
+    return int(m.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=200_000, help="extra calls in the long run")
+    args = ap.parse_args()
+    import fastreg
+
+    print(f"fastreg {fastreg.simd_info()['active']}, n = 16 float32, {args.calls} calls")
+    for name, setup in CALLS.items():
+        short = total_instructions(setup, WARM)
+        long = total_instructions(setup, WARM + args.calls)
+        print(f"{name:26s} {(long - short) / args.calls:8.1f} instructions per call")
+
+
+if __name__ == "__main__":
+    main()
