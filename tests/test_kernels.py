@@ -508,7 +508,7 @@ def test_property_vs_twin(data):
 
 N_ACC = 10_000_000
 
-# float16 and float32 input is summed as float64 (csrc/fr_internal.h): |x| and
+# float16 and float32 input is summed as float64 (csrc/fr_contract.h): |x| and
 # x*x of a float16 are exact there, x*x of a float32 is rounded once to 53 bits.
 
 
