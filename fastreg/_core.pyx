@@ -36,6 +36,53 @@ cdef enum:
     GIL_MIN = 4096
 
 
+# ---- test-only GIL probe ---------------------------------------------------
+# Whether a kernel call really runs without the GIL cannot be told reliably
+# from Python by timing other threads (the OS may not schedule them, or the
+# kernel may end first). So each `with nogil:` block asks CPython directly:
+# when _probe_on is set (by _gil_probe, for tests/test_threads.py only), it
+# records PyGILState_Check() next to the kernel call. Off, it costs one
+# predictable branch, and only on the released-GIL path (>= GIL_MIN elements).
+
+cdef extern from "Python.h":
+    int PyGILState_Check() nogil  # documented as callable without the GIL
+
+cdef bint _probe_on = False
+cdef Py_ssize_t _probe_free = 0  # probe calls that found the GIL released
+cdef Py_ssize_t _probe_held = 0  # probe calls that found it held
+
+
+cdef void _probe() noexcept nogil:
+    global _probe_free, _probe_held
+    if PyGILState_Check():
+        _probe_held += 1
+    else:
+        _probe_free += 1
+
+
+def _gil_probe(bint enable):
+    """Test-only: turn the GIL probe on or off; returns and resets the counts.
+
+    Returns ``(calls_without_gil, calls_with_gil)`` seen since the previous
+    call. Not thread-safe: meant for one test thread at a time.
+    """
+    global _probe_on, _probe_free, _probe_held
+    counts = (_probe_free, _probe_held)
+    _probe_free = _probe_held = 0
+    _probe_on = enable
+    return counts
+
+
+def _gil_probe_calibrate():
+    """Test-only: reach the probe as the kernel calls do, once holding the GIL
+    and once without it, so a test can show that it tells the two apart."""
+    if _probe_on:
+        _probe()
+    with nogil:
+        if _probe_on:
+            _probe()
+
+
 cdef int _code(cnp.ndarray x) noexcept:
     """Kernel element type of x, 0 when the C kernels cannot read it."""
     cdef int t = cnp.PyArray_TYPE(x)
@@ -69,6 +116,8 @@ cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss)
                           cnp.PyArray_STRIDES(x), code, what, sa, ss)
     else:
         with nogil:
+            if _probe_on:
+                _probe()
             err = c.fr_reduce(cnp.PyArray_DATA(x), cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
                               cnp.PyArray_STRIDES(x), code, what, sa, ss)
     if err != c.FR_OK:
@@ -380,6 +429,8 @@ cdef class Penalty:
                 raise RuntimeError(f"fastreg kernel error {err}")
         else:
             with nogil:
+                if _probe_on:
+                    _probe()
                 if prox:
                     err = c.fr_prox(cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa),
                                     cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa),

@@ -15,6 +15,12 @@ Every test also gets the global custom-object registry back as it found it
 (``_isolated_registry``): a test that registers ``"Custom>l1"`` must not
 change what another module's registration of that name resolves to, in
 whatever order the modules run.
+
+No verdict may depend on the machine's speed or load, so Hypothesis runs
+with its two timing checks off for every test (the ``fastreg`` profile):
+no per-example deadline and no ``too_slow`` health check (which fails a
+test whose inputs take too long to generate, e.g. on a busy machine).
+Tests that pass their own ``@settings`` inherit both unless they override.
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import fastreg
 from fastreg import utils
+
+settings.register_profile("fastreg", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fastreg")
 
 
 def available_levels() -> list[str]:

@@ -6,15 +6,16 @@
   threads and on arrays of their own, large enough (>= 4096 elements) that the
   GIL is released; every result must equal, bit for bit, the serial result
   computed before the threads start, and the shared inputs must not change.
-* The GIL is released while a kernel runs: with the switch interval raised to
-  1 s, a Python thread can only run while another thread holds the GIL if that
-  thread lets it go. A counter thread makes progress during one big kernel call
-  (and, as the control, makes none during a GIL-holding Python loop).
+* The GIL is released while a kernel runs on >= 4096 elements, and kept below
+  that. This is read from CPython itself, not from how other threads get
+  scheduled (which depends on the load and on how fast the kernel is): the
+  shim's test-only probe (``_core._gil_probe``) calls ``PyGILState_Check()``
+  inside each ``with nogil:`` block, next to the kernel call. Every entry
+  point must reach exactly one such block and find the GIL released there.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 import fastreg
+from fastreg import _core
 from fastreg import kernels as K
 from fastreg import regularizers as R
 
@@ -191,92 +193,79 @@ def test_threads_while_the_simd_level_changes() -> None:
 
 
 # ---------------------------------------------------------------------------
-# the GIL is released while a kernel runs
+# the GIL is released while a kernel runs (read with the shim's GIL probe)
+
+GIL_MIN = 4096  # fastreg/_core.pyx: from this many elements the GIL is released
 
 
-def _progress_during(call: Callable[[], Any]) -> int:
-    """How far a counter thread gets while ``call`` runs in this thread.
-
-    With the switch interval at 1 s, the counter thread (which gives the GIL up
-    on every iteration, in time.sleep(0)) cannot run while this thread holds
-    the GIL unless this thread releases it: the count is exactly 0 for a call
-    that keeps the GIL (and takes well under 1 s), however the OS schedules.
-    """
-    counter = [0]
-    stop = threading.Event()
-    running = threading.Event()
-
-    def count() -> None:
-        while not stop.is_set():
-            counter[0] += 1
-            running.set()
-            time.sleep(0)
-
-    old = sys.getswitchinterval()
-    # Set the interval before the counter thread exists: a thread already
-    # waiting for the GIL keeps the timeout it started waiting with.
-    sys.setswitchinterval(1.0)
-    t = threading.Thread(target=count)
-    try:
-        t.start()
-        running.wait()
-        time.sleep(0.01)
-        c0 = counter[0]
-        call()
-        c1 = counter[0]
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(old)
-    return c1 - c0
-
-
-def _hold_gil() -> int:
-    s = 0
-    for i in range(400_000):
-        s += i
-    return s
-
-
-@pytest.fixture(scope="module")
-def big() -> np.ndarray:
-    return np.ones(50_000_000, dtype=np.float32)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "control: GIL-holding loop",
-        "kernels.sum_abs",
-        "kernels.sum_abs_squares",
-        "L1L2()",
-        "L1L2.gradient(out)",
-        "L1L2.value_and_gradient(acc)",
-        "L1.prox(out=x)",
-    ],
-)
-def test_gil_released_during_kernels(name: str, big: np.ndarray) -> None:
-    reg = R.L1L2(0.01, 0.02)
-    part = big[:8_000_000]
-    out = np.zeros_like(part)
+def _entry_points(x: np.ndarray) -> dict[str, Callable[[], Any]]:
+    """Every call that promises to release the GIL, each one kernel call on x."""
+    out = np.zeros_like(x)
     calls: dict[str, Callable[[], Any]] = {
-        "control: GIL-holding loop": _hold_gil,
-        "kernels.sum_abs": lambda: K.sum_abs(big),
-        "kernels.sum_abs_squares": lambda: K.sum_abs_squares(big),
-        "L1L2()": lambda: reg(big),
-        "L1L2.gradient(out)": lambda: reg.gradient(part, out=out),
-        "L1L2.value_and_gradient(acc)": lambda: reg.value_and_gradient(
-            part, out=out, accumulate=True
-        ),
-        "L1.prox(out=x)": lambda: R.L1(0.0).prox(out, 1.0, out=out),
+        "kernels.sum_abs": lambda: K.sum_abs(x),
+        "kernels.sum_squares": lambda: K.sum_squares(x),
+        "kernels.sum_abs_squares": lambda: K.sum_abs_squares(x),
     }
-    call = calls[name]
-    if name.startswith("control"):
-        # the method discriminates: a call that keeps the GIL lets nothing run
-        for _ in range(3):
-            assert _progress_during(call) == 0
-        return
-    # a loaded machine may not schedule the counter thread within one call:
-    # a few attempts; a call that keeps the GIL gives 0 in every one of them
-    progress = [_progress_during(call) for _ in range(5)]
-    assert max(progress) > 0, progress
+    for name, make in REGS.items():
+        reg = make()
+        calls[f"{name}()"] = lambda reg=reg: reg(x)
+        calls[f"{name}.gradient"] = lambda reg=reg: reg.gradient(x)
+        calls[f"{name}.gradient(out)"] = lambda reg=reg: reg.gradient(x, out=out)
+        calls[f"{name}.value_and_gradient"] = lambda reg=reg: reg.value_and_gradient(x)
+        calls[f"{name}.value_and_gradient(acc)"] = lambda reg=reg: reg.value_and_gradient(
+            x, out=out, accumulate=True
+        )
+        calls[f"{name}.prox"] = lambda reg=reg: reg.prox(x, STEP)
+        calls[f"{name}.prox(out=x)"] = lambda reg=reg: reg.prox(out, STEP, out=out)
+    return calls
+
+
+def _arrays(n: int) -> dict[str, np.ndarray]:
+    """n-element arrays of each kernel dtype, one of them strided and 2-D."""
+    rng = np.random.default_rng(n)
+    base = rng.standard_normal(2 * n)
+    return {
+        "f16": base[:n].astype(np.float16),
+        "f32": base[:n].astype(np.float32),
+        "f64-strided": base.reshape(2, n)[:, ::2],
+    }
+
+
+def _probe_counts(call: Callable[[], Any]) -> tuple[int, int]:
+    """(calls without the GIL, calls with it) the probe saw during call()."""
+    _core._gil_probe(True)
+    try:
+        call()
+    finally:
+        counts = _core._gil_probe(False)
+    return counts
+
+
+def test_gil_probe_tells_held_from_released() -> None:
+    """The probe is not blind: it sees the GIL held as well as released (else
+    the test below would pass with every nogil removed), and counts nothing
+    while it is off."""
+    assert _probe_counts(_core._gil_probe_calibrate) == (1, 1)
+    _core._gil_probe_calibrate()
+    K.sum_abs(np.ones(2 * GIL_MIN))
+    assert _core._gil_probe(False) == (0, 0)
+
+
+@pytest.mark.parametrize("dtype", ["f16", "f32", "f64-strided"])
+def test_gil_released_during_kernels(dtype: str) -> None:
+    x = _arrays(3 * GIL_MIN + 5)[dtype]
+    assert x.size >= GIL_MIN
+    seen = {name: _probe_counts(call) for name, call in _entry_points(x).items()}
+    # exactly one released-GIL kernel call each, and no GIL held inside it
+    assert seen == dict.fromkeys(seen, (1, 0))
+
+
+@pytest.mark.parametrize("n", [GIL_MIN, GIL_MIN - 1, 16])
+def test_gil_threshold(n: int) -> None:
+    """From GIL_MIN elements the GIL is released; below, the kernel runs with
+    it held (releasing it costs more than the kernel) and no nogil block is
+    entered, so the probe is not reached."""
+    want = (1, 0) if n >= GIL_MIN else (0, 0)
+    x = _arrays(n)["f32"]
+    seen = {name: _probe_counts(call) for name, call in _entry_points(x).items()}
+    assert seen == dict.fromkeys(seen, want)
