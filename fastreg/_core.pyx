@@ -7,7 +7,7 @@ NumPy C API (a few ns) rather than typed memoryviews (150-290 ns a call on
 this project's machine). Anything that is not a native-byte-order float16,
 float32 or float64 ndarray is handed to ``fastreg._convert``, which converts
 it or raises the documented error. The GIL is released while a kernel runs
-on more than GIL_MIN elements.
+on GIL_MIN elements or more.
 
 Small arrays are dominated by the call itself, so the three reductions are
 METH_O functions, L1 / L2 / L1L2 instances are called through vectorcall
@@ -109,7 +109,7 @@ cdef int _reduce(cnp.ndarray x, int what, double *sa, double *ss) except -1:
 
 
 cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss) except -1:
-    """fr_reduce of x (kernel dtype code), without the GIL past GIL_MIN elements."""
+    """fr_reduce of x (kernel dtype code), without the GIL from GIL_MIN elements on."""
     cdef int err
     if cnp.PyArray_SIZE(x) < GIL_MIN:
         err = c.fr_reduce(cnp.PyArray_DATA(x), cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
