@@ -43,10 +43,12 @@ class BuildClib(build_clib):
 ext = Extension(
     "fastreg._core",
     sources=["fastreg/_core.pyx"],
-    include_dirs=["csrc", numpy.get_include()],
+    include_dirs=["csrc", "fastreg", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     # relink when the C library changes (build_ext does not look at it otherwise)
-    depends=CSRC + sorted(os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h")),
+    depends=CSRC
+    + sorted(os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h"))
+    + ["fastreg/_core_glue.h"],
     extra_link_args=os.environ.get("FASTREG_LDFLAGS", "").split(),
 )
 

@@ -21,8 +21,10 @@
 extern "C" {
 #endif
 
-/* Element types (the C kernels see only these; byte order must be native). */
-enum { FR_F16 = 1, FR_F32 = 2, FR_F64 = 3 };
+/* Element types (the C kernels see only these; byte order must be native).
+   FR_BF16 is a value type only: fr_penalty_value rounds in it, no kernel reads it
+   (bfloat16 arrays are summed as exact float32 copies). */
+enum { FR_F16 = 1, FR_F32 = 2, FR_F64 = 3, FR_BF16 = 4 };
 
 /* Flags shared by the entry points. */
 #define FR_ABS   1 /* the |x| / l1 / soft-threshold term is on            */

@@ -4,8 +4,29 @@
  * fr_penalty_value): each term is dtype(factor) * dtype(sum), the terms of
  * L1L2 added from 0 in the dtype.
  */
+#include <math.h>
+
 #include "fastreg.h"
 #include "fr_float16.h"
+
+/* v rounded to the nearest bfloat16 (ties to even), as a double; bfloat16
+   has float32's exponent range and 8 significant bits. frexp gives
+   |v| in [2^(e-1), 2^e), where the spacing of bfloat16 is 2^(e-8); below
+   float32's smallest normal (2^-126, e = -125) the subnormal spacing stays
+   2^-133. Scaling by powers of two is exact, so nearbyint (ties to even in
+   the default rounding mode) does the one rounding. */
+static double bf16_round(double v)
+{
+    int e;
+    double r;
+    if (v == 0.0 || v != v || isinf(v))
+        return v;
+    frexp(v, &e);
+    if (e < -125)
+        e = -125;
+    r = ldexp(nearbyint(ldexp(v, 8 - e)), e - 8);
+    return fabs(r) >= 0x1p128 ? copysign(INFINITY, v) : r; /* past the largest bfloat16 */
+}
 
 /* factor * sum rounded as NumPy does in the element type, as a double. */
 static double scale_to_dtype(int dtype, double sum, double factor)
@@ -14,6 +35,10 @@ static double scale_to_dtype(int dtype, double sum, double factor)
         return factor * sum;
     if (dtype == FR_F32)
         return (double)((float)factor * (float)sum);
+    /* bfloat16 (as ml_dtypes): both rounded to bfloat16, multiplied in float
+       (exact: 8 x 8 significant bits), the product rounded to bfloat16 */
+    if (dtype == FR_BF16)
+        return bf16_round((double)((float)bf16_round(factor) * (float)bf16_round(sum)));
     /* float16: both rounded to half; the float product of two halves is exact */
     return (double)fr_h2f(fr_f2h(fr_h2f(fr_f64_to_f16(factor)) * fr_h2f(fr_f64_to_f16(sum))));
 }
@@ -25,6 +50,8 @@ static double add_in_dtype(int dtype, double a, double b)
         return a + b;
     if (dtype == FR_F32)
         return (double)((float)a + (float)b);
+    if (dtype == FR_BF16) /* added in float, then rounded, as ml_dtypes does */
+        return bf16_round((double)((float)a + (float)b));
     return (double)fr_h2f(fr_f2h((float)a + (float)b));
 }
 

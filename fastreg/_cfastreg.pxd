@@ -8,6 +8,7 @@ cdef extern from "fastreg.h" nogil:
         FR_F16
         FR_F32
         FR_F64
+        FR_BF16
         FR_ABS
         FR_SQ
         FR_ACC

@@ -105,67 +105,6 @@ def kernel_array(x: Any) -> np.ndarray:
     return a
 
 
-def _bfloat16_value(pen: Any, x: np.ndarray) -> Any:
-    """Keras semantics for bfloat16: sums in float32+, rounded to bfloat16."""
-    from fastreg import _core
-
-    a, b, terms, l1l2 = pen._params()
-    bf = x.dtype.type
-    wide = x.astype(np.float32)  # exact
-    sa = _core.sum_abs(wide) if terms & 1 else 0.0
-    ss = _core.sum_squares(wide) if terms & 2 else 0.0
-    if not l1l2:
-        return bf(a) * bf(sa) if terms & 1 else bf(b) * bf(ss)
-    v = bf(0.0)
-    if terms & 1:
-        v = v + bf(a) * bf(sa)
-    if terms & 2:
-        v = v + bf(b) * bf(ss)
-    return v
-
-
-def call_slow(pen: Any, x: Any) -> Any:
-    """Regularizer call for anything off the fast path."""
-    a = as_float_array(x)
-    if _is_bfloat16(a.dtype):
-        return _bfloat16_value(pen, a)
-    return pen(a)
-
-
-def elementwise_slow(
-    pen: Any, x: np.ndarray, out: Any, flags: int, prox: bool, t: float, d: float
-) -> Any:
-    """gradient / value_and_gradient / prox for bfloat16 x.
-
-    Computed by the float32 kernels on an exact float32 copy and rounded once
-    to bfloat16 (accumulation included), as the kernels do for float16.
-    """
-    from fastreg import _core
-
-    accumulate = bool(flags & 4)
-    if out is None:
-        if accumulate:
-            raise ValueError("accumulate=True needs an out= array to add into")
-    else:
-        _core._check_out(x, out)
-    wide = x.astype(np.float32)
-    if prox:
-        res = pen._prox(wide, t, d)
-    elif accumulate:
-        wide_out = out.astype(np.float32)
-        pen.value_and_gradient(wide, out=wide_out, accumulate=True)
-        res = wide_out
-    else:
-        res = pen.gradient(wide)
-    if out is None:
-        out = res.astype(x.dtype)
-    else:
-        np.copyto(out, res.astype(x.dtype))
-    if flags & 8:  # the value too
-        return _bfloat16_value(pen, x), out
-    return out
-
-
 def bad_out(x: np.ndarray, out: Any) -> None:
     """Raise the error that says why ``out`` cannot take the result for x."""
     if not isinstance(out, np.ndarray):
@@ -180,14 +119,6 @@ def bad_out(x: np.ndarray, out: Any) -> None:
         "out has elements that share memory (e.g. a zero stride); "
         "pass an array whose elements are distinct"
     )
-
-
-def no_terms(x: np.ndarray, out: np.ndarray, flags: int, prox: bool) -> None:
-    """No penalty term is on (L1L2(0, 0)): gradient 0, prox = identity."""
-    if prox:
-        np.copyto(out, x)
-    elif not flags & 4:  # not accumulating: store zeros
-        out[...] = 0
 
 
 def simd_unknown(name: str) -> str:

@@ -30,6 +30,14 @@ cdef extern from "numpy/arrayobject.h":
     object PyArray_NewLikeArray(cnp.ndarray prototype, cnp.NPY_ORDER order,
                                 cnp.PyArray_Descr *descr, int subok)
 
+# The C flags and type codes under their C names, for the Python modules
+# (fastreg.regularizers, fastreg._slow): one definition, in csrc/fastreg.h.
+FR_ABS = c.FR_ABS
+FR_SQ = c.FR_SQ
+FR_ACC = c.FR_ACC
+FR_VALUE = c.FR_VALUE
+FR_BF16 = c.FR_BF16
+
 cdef enum:
     # Below this many elements releasing and re-taking the GIL costs more
     # than the kernel itself.
@@ -111,15 +119,17 @@ cdef int _reduce(cnp.ndarray x, int what, double *sa, double *ss) except -1:
 cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss) except -1:
     """fr_reduce of x (kernel dtype code), without the GIL from GIL_MIN elements on."""
     cdef int err
+    cdef const void *data = cnp.PyArray_DATA(x)
+    cdef int ndim = cnp.PyArray_NDIM(x)
+    cdef const cnp.npy_intp *shape = cnp.PyArray_DIMS(x)
+    cdef const cnp.npy_intp *strides = cnp.PyArray_STRIDES(x)
     if cnp.PyArray_SIZE(x) < GIL_MIN:
-        err = c.fr_reduce(cnp.PyArray_DATA(x), cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
-                          cnp.PyArray_STRIDES(x), code, what, sa, ss)
+        err = c.fr_reduce(data, ndim, shape, strides, code, what, sa, ss)
     else:
         with nogil:
             if _probe_on:
                 _probe()
-            err = c.fr_reduce(cnp.PyArray_DATA(x), cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
-                              cnp.PyArray_STRIDES(x), code, what, sa, ss)
+            err = c.fr_reduce(data, ndim, shape, strides, code, what, sa, ss)
     if err != c.FR_OK:
         raise RuntimeError(f"fastreg kernel error {err}")
     return 0
@@ -165,59 +175,16 @@ def sum_abs_squares(x):
     return sa, ss
 
 
-cdef extern from *:
-    """
-    #include <numpy/arrayscalars.h>
-    /*
-     * A NumPy scalar of a built-in float type, as PyArray_Scalar makes for
-     * a native float16/32/64 array, without its generic descr path.
-     *
-     * Allocating one (the type's tp_alloc, PyObject_Malloc, initialisation)
-     * is ~15 ns, a quarter of a regularizer call at n = 16. So the last
-     * result of each type is kept, and reused when this cache holds the
-     * only reference: nobody else can see the object then (NumPy scalars
-     * take no weak references), so changing its value is unobservable,
-     * like CPython's float free list. A caller that keeps its result (the
-     * count is 2) gets a fresh object, which then becomes the cached one.
-     * The GIL makes the check and the reuse one step; a free-threaded
-     * build always allocates.
-     */
-    #ifdef Py_GIL_DISABLED
-    #define FR_SCALAR(NAME, TYPE, CTYPE)                                        \
-        static PyObject *NAME(CTYPE v)                                          \
-        {                                                                       \
-            PyObject *o = PyArrayScalar_New(TYPE);                              \
-            if (o)                                                              \
-                PyArrayScalar_ASSIGN(o, TYPE, v);                               \
-            return o;                                                           \
-        }
-    #else
-    #define FR_SCALAR(NAME, TYPE, CTYPE)                                        \
-        static PyObject *NAME##_cache;                                          \
-        static PyObject *NAME(CTYPE v)                                          \
-        {                                                                       \
-            PyObject *o = NAME##_cache;                                         \
-            if (o && Py_REFCNT(o) == 1) {                                       \
-                PyArrayScalar_ASSIGN(o, TYPE, v);                               \
-                Py_INCREF(o);                                                   \
-                return o;                                                       \
-            }                                                                   \
-            o = PyArrayScalar_New(TYPE);                                        \
-            if (!o)                                                             \
-                return NULL;                                                    \
-            PyArrayScalar_ASSIGN(o, TYPE, v);                                   \
-            Py_INCREF(o);                                                       \
-            Py_XSETREF(NAME##_cache, o);                                        \
-            return o;                                                           \
-        }
-    #endif
-    FR_SCALAR(fr_scalar_f64, Double, double)
-    FR_SCALAR(fr_scalar_f32, Float, float)
-    FR_SCALAR(fr_scalar_f16, Half, npy_half)
-    """
+cdef extern from "_core_glue.h":
+    # reused result scalars (FR_SCALAR) and Penalty's vectorcall entry point
     object fr_scalar_f64(double v)
     object fr_scalar_f32(float v)
     object fr_scalar_f16(uint16_t v)
+    ctypedef void *vectorcallfunc  # a C function pointer type (Python.h)
+    ctypedef object (*fr_call1_t)(object, object)
+    fr_call1_t fr_penalty_call1
+    vectorcallfunc fr_penalty_vectorcall
+    int fr_enable_vectorcall(object cls, object penalty, Py_ssize_t offset)
 
 
 cdef object _scalar(int code, double v):
@@ -227,75 +194,6 @@ cdef object _scalar(int code, double v):
     if code == c.FR_F32:
         return fr_scalar_f32(<float>v)
     return fr_scalar_f16(c.fr_f64_to_f16(v))
-
-
-cdef extern from *:
-    """
-    /*
-     * PEP 590 vectorcall for Penalty instances. A Python class (L1L2) that
-     * inherits tp_call from this extension type is called through tp_call,
-     * which packs the argument into a new tuple, and CPython before 3.12
-     * never lets such a heap type inherit vectorcall: ~25 ns of a ~100 ns
-     * call at n = 16. fr_enable_vectorcall gives a class the Penalty
-     * instances' entry point (every instance stores it, see __cinit__).
-     * One positional argument goes straight to Penalty._call; anything
-     * else, or a class whose __call__ was replaced after it was enabled
-     * (so its tp_call is no longer Penalty's), goes to the class's tp_call
-     * with a tuple and dict, as if vectorcall were off.
-     */
-    typedef PyObject *(*fr_call1_t)(PyObject *self, PyObject *x);
-    static fr_call1_t fr_penalty_call1;    /* _penalty_call1, set at import */
-    static ternaryfunc fr_penalty_tp_call; /* Penalty's tp_call */
-
-    static PyObject *fr_penalty_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
-                                           PyObject *kwnames)
-    {
-        Py_ssize_t n = PyVectorcall_NARGS(nargsf), i;
-        Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-        PyObject *tuple, *kw = NULL, *r = NULL;
-        if (n == 1 && nkw == 0 && Py_TYPE(self)->tp_call == fr_penalty_tp_call)
-            return fr_penalty_call1(self, args[0]);
-        tuple = PyTuple_New(n);
-        if (!tuple)
-            return NULL;
-        for (i = 0; i < n; i++) {
-            Py_INCREF(args[i]);
-            PyTuple_SET_ITEM(tuple, i, args[i]);
-        }
-        if (nkw) {
-            kw = PyDict_New();
-            for (i = 0; kw && i < nkw; i++)
-                if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
-                    Py_CLEAR(kw);
-            if (!kw)
-                goto done;
-        }
-        r = Py_TYPE(self)->tp_call(self, tuple, kw);
-    done:
-        Py_DECREF(tuple);
-        Py_XDECREF(kw);
-        return r;
-    }
-
-    /* Turn vectorcall on for cls (Penalty or a subclass that still has
-       Penalty's tp_call); offset is where instances keep the entry point. */
-    static int fr_enable_vectorcall(PyObject *cls, PyObject *penalty, Py_ssize_t offset)
-    {
-        PyTypeObject *t = (PyTypeObject *)cls;
-        fr_penalty_tp_call = ((PyTypeObject *)penalty)->tp_call;
-        if (!PyType_IsSubtype(t, (PyTypeObject *)penalty) || t->tp_call != fr_penalty_tp_call)
-            return 0;
-        t->tp_vectorcall_offset = offset;
-        t->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
-        PyType_Modified(t);
-        return 1;
-    }
-    """
-    ctypedef void *vectorcallfunc  # a C function pointer type (Python.h)
-    ctypedef object (*fr_call1_t)(object, object)
-    fr_call1_t fr_penalty_call1
-    vectorcallfunc fr_penalty_vectorcall
-    int fr_enable_vectorcall(object cls, object penalty, Py_ssize_t offset)
 
 
 @cython.auto_pickle(False)  # the state is pickled by __getstate__ / __setstate__
@@ -369,12 +267,13 @@ cdef class Penalty:
         cdef cnp.ndarray arr
         cdef double sa = 0.0, ss = 0.0
         cdef int code
-        if type(x) is not cnp.ndarray:
-            return _convert.call_slow(self, x)
+        if type(x) is not cnp.ndarray or not _code(<cnp.ndarray>x):
+            # lists, numbers, foreign arrays, byte-swapped or bfloat16 input
+            x = _convert.as_float_array(x)
+            if not _code(<cnp.ndarray>x):
+                return self._call_slow(x)  # bfloat16: the Python subclass's slow path
         arr = <cnp.ndarray>x
         code = _code(arr)
-        if code == 0:
-            return _convert.call_slow(self, x)
         if self._terms:
             _reduce_code(arr, code, self._terms, &sa, &ss)
         return _scalar(code, self._value(code, sa, ss))
@@ -383,18 +282,14 @@ cdef class Penalty:
                              double t, double d):
         cdef cnp.ndarray xa, oa
         cdef double sa = 0.0, ss = 0.0
-        cdef int code, err
-        cdef const char *xlo
-        cdef const char *xhi
-        cdef const char *olo
-        cdef const char *ohi
+        cdef int code
         if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
             xa = <cnp.ndarray>x
         else:
             conv = _convert.as_float_array(x)
             if not _code(<cnp.ndarray>conv):
                 # bfloat16 (or anything else the kernels cannot read directly)
-                return _convert.elementwise_slow(self, conv, out, flags, prox, t, d)
+                return self._elementwise_slow(conv, out, flags, prox, t, d)
             xa = <cnp.ndarray>conv
         code = _code(xa)
         if out is None:
@@ -402,57 +297,28 @@ cdef class Penalty:
                 raise ValueError("accumulate=True needs an out= array to add into")
             oa = PyArray_NewLikeArray(xa, cnp.NPY_KEEPORDER, NULL, 0)
         else:
-            if not _out_ok(xa, out):
-                _convert.bad_out(xa, out)
-            oa = <cnp.ndarray>out
-            c.fr_extent(cnp.PyArray_DATA(xa), cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa),
-                        cnp.PyArray_STRIDES(xa), cnp.PyArray_ITEMSIZE(xa), &xlo, &xhi)
-            c.fr_extent(cnp.PyArray_DATA(oa), cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
-                        cnp.PyArray_STRIDES(oa), cnp.PyArray_ITEMSIZE(oa), &olo, &ohi)
-            if xlo < ohi and olo < xhi and not _same_layout(xa, oa):
+            oa = _out_array(xa, out)
+            if _overlaps(xa, oa):
                 # partial overlap: read from a copy so no element is read after
-                # it was written
+                # it was written (the kernels take out == x, nothing else)
                 xa = cnp.PyArray_NewCopy(xa, cnp.NPY_KEEPORDER)
-        if not (flags & (c.FR_ABS | c.FR_SQ)):
-            # no term is on (L1L2(0, 0)): the gradient is 0, the prox is x
-            _convert.no_terms(xa, oa, flags, prox)
-        elif cnp.PyArray_SIZE(xa) < GIL_MIN:
-            if prox:
-                err = c.fr_prox(cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa), cnp.PyArray_NDIM(xa),
-                                cnp.PyArray_DIMS(xa), cnp.PyArray_STRIDES(xa),
-                                cnp.PyArray_STRIDES(oa), code, t, d, flags)
-            else:
-                err = c.fr_grad(cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa), cnp.PyArray_NDIM(xa),
-                                cnp.PyArray_DIMS(xa), cnp.PyArray_STRIDES(xa),
-                                cnp.PyArray_STRIDES(oa), code, t, d, flags, &sa, &ss)
-            if err != c.FR_OK:
-                raise RuntimeError(f"fastreg kernel error {err}")
-        else:
-            with nogil:
-                if _probe_on:
-                    _probe()
-                if prox:
-                    err = c.fr_prox(cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa),
-                                    cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa),
-                                    cnp.PyArray_STRIDES(xa), cnp.PyArray_STRIDES(oa), code,
-                                    t, d, flags)
-                else:
-                    err = c.fr_grad(cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa),
-                                    cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa),
-                                    cnp.PyArray_STRIDES(xa), cnp.PyArray_STRIDES(oa), code,
-                                    t, d, flags, &sa, &ss)
-            if err != c.FR_OK:
-                raise RuntimeError(f"fastreg kernel error {err}")
+        if flags & (c.FR_ABS | c.FR_SQ):
+            _kernel(prox, xa, oa, code, t, d, flags, &sa, &ss)
+        elif prox:  # no term is on (L1L2(0, 0)): the prox is x
+            cnp.PyArray_CopyInto(oa, xa)
+        elif not flags & c.FR_ACC:  # ... and the gradient is 0
+            cnp.PyArray_FillWithScalar(oa, 0)
         if flags & c.FR_VALUE:
-            if not (flags & (c.FR_ABS | c.FR_SQ)) and self._terms:
-                # the value needs sums the (empty) gradient did not take
-                _reduce(xa, self._terms, &sa, &ss)
             return _scalar(code, self._value(code, sa, ss)), oa
         return oa
 
     def _params(self):
         """(a, b, terms, l1l2) as set by _set, for the Python slow paths."""
         return self._a, self._b, self._terms, self._l1l2
+
+    def _value_in(self, int code, double sa, double ss):
+        """The value from the sums, rounded in dtype code (FR_BF16 too) as Keras does."""
+        return c.fr_penalty_value(code, sa, ss, self._a, self._b, self._terms, self._l1l2)
 
     def gradient(self, x, out=None):
         """The gradient of the penalty with respect to ``x``.
@@ -562,34 +428,99 @@ def _enable_vectorcall(cls):
 _enable_vectorcall(Penalty)
 
 
-cdef bint _out_ok(cnp.ndarray xa, object out):
-    """out can take a result shaped and typed like xa (native xa)."""
+cdef int _kernel(bint prox, cnp.ndarray xa, cnp.ndarray oa, int code, double t, double d,
+                 int flags, double *sa, double *ss) except -1:
+    """fr_prox or fr_grad of xa into oa, without the GIL from GIL_MIN elements on."""
+    cdef int err
+    cdef _Call k
+    k.prox = prox
+    k.x = cnp.PyArray_DATA(xa)
+    k.out = cnp.PyArray_DATA(oa)
+    k.ndim = cnp.PyArray_NDIM(xa)
+    k.shape = cnp.PyArray_DIMS(xa)
+    k.xstrides = cnp.PyArray_STRIDES(xa)
+    k.ostrides = cnp.PyArray_STRIDES(oa)
+    k.code, k.t, k.d, k.flags, k.sa, k.ss = code, t, d, flags, sa, ss
+    if cnp.PyArray_SIZE(xa) < GIL_MIN:
+        err = _run(&k)
+    else:
+        with nogil:
+            if _probe_on:
+                _probe()
+            err = _run(&k)
+    if err != c.FR_OK:
+        raise RuntimeError(f"fastreg kernel error {err}")
+    return 0
+
+
+cdef struct _Call:
+    # one fr_prox / fr_grad call, so that it is written once (_run) and made
+    # with or without the GIL
+    bint prox
+    const void *x
+    void *out
+    int ndim
+    const cnp.npy_intp *shape
+    const cnp.npy_intp *xstrides
+    const cnp.npy_intp *ostrides
+    int code, flags
+    double t, d
+    double *sa
+    double *ss
+
+
+cdef inline int _run(const _Call *k) noexcept nogil:
+    if k.prox:
+        return c.fr_prox(k.x, k.out, k.ndim, k.shape, k.xstrides, k.ostrides, k.code, k.t, k.d,
+                         k.flags)
+    return c.fr_grad(k.x, k.out, k.ndim, k.shape, k.xstrides, k.ostrides, k.code, k.t, k.d,
+                     k.flags, k.sa, k.ss)
+
+
+# ---- the out= policy, in one place -----------------------------------------
+# out must have x's dtype (native order) and shape, be writeable and have
+# distinct elements; it may be x itself (same data and strides), and any other
+# overlap with x is resolved by reading x from a copy (_overlaps).
+
+cdef cnp.ndarray _out_array(cnp.ndarray xa, object out):
+    """out as the ndarray a result like xa is written to, or the documented error."""
     cdef cnp.ndarray oa
-    if not isinstance(out, cnp.ndarray):
-        return False
-    oa = <cnp.ndarray>out
-    return (cnp.PyArray_TYPE(oa) == cnp.PyArray_TYPE(xa)
-            and cnp.PyArray_ISNOTSWAPPED(oa)
-            and cnp.PyArray_SAMESHAPE(oa, xa)
-            and cnp.PyArray_ISWRITEABLE(oa)
-            and not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
-                                      cnp.PyArray_STRIDES(oa), cnp.PyArray_ITEMSIZE(oa)))
+    if isinstance(out, cnp.ndarray):
+        oa = <cnp.ndarray>out
+        if (cnp.PyArray_TYPE(oa) == cnp.PyArray_TYPE(xa)
+                and cnp.PyArray_ISNOTSWAPPED(oa)
+                and cnp.PyArray_SAMESHAPE(oa, xa)
+                and cnp.PyArray_ISWRITEABLE(oa)
+                and not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
+                                          cnp.PyArray_STRIDES(oa), cnp.PyArray_ITEMSIZE(oa))):
+            return oa
+    _convert.bad_out(xa, out)
 
 
 def _check_out(cnp.ndarray x, out):
     """Raise the documented error unless out can take a result like x."""
-    if not _out_ok(x, out):
-        _convert.bad_out(x, out)
+    _out_array(x, out)
 
 
-cdef bint _same_layout(cnp.ndarray a, cnp.ndarray b) noexcept:
+cdef bint _overlaps(cnp.ndarray a, cnp.ndarray b):
+    """a and b share memory, other than as the very same elements."""
+    cdef const char *alo
+    cdef const char *ahi
+    cdef const char *blo
+    cdef const char *bhi
     cdef int i
-    if cnp.PyArray_DATA(a) != cnp.PyArray_DATA(b):
+    c.fr_extent(cnp.PyArray_DATA(a), cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                cnp.PyArray_STRIDES(a), cnp.PyArray_ITEMSIZE(a), &alo, &ahi)
+    c.fr_extent(cnp.PyArray_DATA(b), cnp.PyArray_NDIM(b), cnp.PyArray_DIMS(b),
+                cnp.PyArray_STRIDES(b), cnp.PyArray_ITEMSIZE(b), &blo, &bhi)
+    if not (alo < bhi and blo < ahi):
         return False
+    if cnp.PyArray_DATA(a) != cnp.PyArray_DATA(b):
+        return True
     for i in range(cnp.PyArray_NDIM(a)):
         if cnp.PyArray_DIMS(a)[i] > 1 and cnp.PyArray_STRIDES(a)[i] != cnp.PyArray_STRIDES(b)[i]:
-            return False
-    return True
+            return True
+    return False
 
 
 # ---- SIMD level control ----------------------------------------------------

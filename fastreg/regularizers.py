@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from fastreg import _convert, _core, backend, utils
+from fastreg import _convert, _core, _slow, backend, utils
 
 __all__ = [
     "L1",
@@ -199,6 +199,15 @@ class _Proximal:
         super().__init_subclass__(**kwargs)
         _core._enable_vectorcall(cls)
 
+    # The slow path of _core.Penalty (bfloat16 input): see fastreg/_slow.py.
+    def _call_slow(self, x: np.ndarray) -> Any:
+        return _slow.value(self, x)
+
+    def _elementwise_slow(
+        self, x: np.ndarray, out: Any, flags: int, prox: bool, t: float, d: float
+    ) -> Any:
+        return _slow.elementwise(self, x, out, flags, prox, t, d)
+
     def prox(self, x: Any, step: float, out: np.ndarray | None = None) -> np.ndarray:
         """The proximal map of ``step * penalty`` at ``x``.
 
@@ -228,7 +237,7 @@ class _Proximal:
         if s == 0.0:  # the identity, also for a factor stored as inf (0*inf is nan)
             return self._prox(x, 0.0, 1.0, out)  # type: ignore[attr-defined]
         d = 1.0 + 2.0 * s * b
-        if terms & 2 and not d > 0.0:
+        if terms & _core.FR_SQ and not d > 0.0:
             raise ValueError(
                 f"prox is undefined for step={s!r} with l2={b!r}: 1 + 2*step*l2 must be positive"
             )
@@ -308,7 +317,7 @@ class L1(_core.Penalty, _Proximal, Regularizer):
         l1 = 0.01 if l1 is None else l1
         _check_penalty_number(l1)
         self._l1 = _to_floatx(l1)
-        self._set(float(self._l1), 0.0, 1, False)
+        self._set(float(self._l1), 0.0, _core.FR_ABS, False)
 
     @property
     def l1(self) -> np.ndarray:
@@ -318,7 +327,7 @@ class L1(_core.Penalty, _Proximal, Regularizer):
     @l1.setter
     def l1(self, value: Any) -> None:
         self._l1 = _assigned_factor(value, "l1")
-        self._set(float(self._l1), 0.0, 1, False)
+        self._set(float(self._l1), 0.0, _core.FR_ABS, False)
 
     def get_config(self) -> dict[str, Any]:
         """``{"l1": float}``."""
@@ -361,7 +370,7 @@ class L2(_core.Penalty, _Proximal, Regularizer):
         l2 = 0.01 if l2 is None else l2
         _check_penalty_number(l2)
         self._l2 = _to_floatx(l2)
-        self._set(0.0, float(self._l2), 2, False)
+        self._set(0.0, float(self._l2), _core.FR_SQ, False)
 
     @property
     def l2(self) -> np.ndarray:
@@ -371,7 +380,7 @@ class L2(_core.Penalty, _Proximal, Regularizer):
     @l2.setter
     def l2(self, value: Any) -> None:
         self._l2 = _assigned_factor(value, "l2")
-        self._set(0.0, float(self._l2), 2, False)
+        self._set(0.0, float(self._l2), _core.FR_SQ, False)
 
     def get_config(self) -> dict[str, Any]:
         """``{"l2": float}``."""
@@ -419,7 +428,7 @@ class L1L2(_core.Penalty, _Proximal, Regularizer):
         a = float(self._l1)
         b = float(self._l2)
         # Keras 2 tests the truthiness of each stored factor (so -0.0 is off)
-        self._set(a, b, (1 if a else 0) | (2 if b else 0), True)
+        self._set(a, b, (_core.FR_ABS if a else 0) | (_core.FR_SQ if b else 0), True)
 
     @property
     def l1(self) -> np.ndarray:

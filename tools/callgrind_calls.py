@@ -2,8 +2,8 @@
 
     python tools/callgrind_calls.py [--calls N]      (make callgrind)
 
-Three calls at n = 16 float32: kernels.sum_abs(x), L1L2(0.01, 0.01)(x) and
-reg.value_and_gradient(x, out=g, accumulate=True). Each runs in its own
+Four calls at n = 16 float32: kernels.sum_abs(x), L1L2(0.01, 0.01)(x),
+reg.value_and_gradient(x, out=g, accumulate=True) and reg.prox(x, 0.01, out=y). Each runs in its own
 process under `valgrind --tool=callgrind` twice, with a short and a long
 loop; the difference of the two totals divided by the extra calls is the
 cost of one call with import, set-up and first-call warm-up taken out.
@@ -25,6 +25,9 @@ CALLS = {
     "value_and_gradient(acc)": (
         "reg = L1L2(0.01, 0.01)\ng = np.zeros_like(x)\n"
         "f = lambda: reg.value_and_gradient(x, out=g, accumulate=True)"
+    ),
+    "prox(x, 0.01, out=y)": (
+        "reg = L1L2(0.01, 0.01)\ny = np.zeros_like(x)\nf = lambda: reg.prox(x, 0.01, out=y)"
     ),
 }
 
