@@ -66,7 +66,7 @@ def test_bf16_value_rounding_matches_ml_dtypes(make) -> None:
     reg = make()
     a, b, terms, l1l2 = reg._params()
     sums = _sums()
-    for sa, ss in zip(sums, sums[::-1]):
+    for sa, ss in zip(sums, sums[::-1], strict=True):
         got = reg._value_in(_core.FR_BF16, sa, ss)
         want = _keras_bf16(a, b, terms, l1l2, sa, ss)
         assert (math.isnan(got) and math.isnan(want)) or got == want, (sa, ss, got, want)
