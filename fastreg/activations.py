@@ -16,12 +16,12 @@ array([0. , 0.5, 0.7], dtype=float32)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from fastreg import utils
+from fastreg._serialization import Family
 
 __all__ = [
     "deserialize",
@@ -289,57 +289,47 @@ _BY_NAME: dict[str, Callable[..., Any]] = {
     "exponential": exponential,
     "hard_sigmoid": hard_sigmoid,
 }
-_NAME_OF = {fn: name for name, fn in _BY_NAME.items() if name != "silu"}
+# what None means in get(), serialize() and deserialize() (Keras: no activation)
+_FAMILY = Family("activation function", "keras.activations", _BY_NAME, default=linear)
 
 
-def serialize(activation: Callable[..., Any] | None) -> str:
+def serialize(activation: Callable[..., Any] | None) -> Any:
     """The name Keras 2 writes in configs: ``'relu'``, ``'linear'`` (for None), ...
 
-    Custom functions give their registered ``"Package>name"`` or ``__name__``.
+    Custom functions give their registered ``"Package>name"`` or
+    ``__name__``; instances of custom classes (with ``get_config``) give the
+    dict every family uses for custom objects.
+
+    Raises:
+        ValueError: for anything that is not a function or a serializable object.
 
     >>> serialize(relu)
     'relu'
     """
-    if activation is None:
-        return "linear"
-    if activation in _NAME_OF:
-        return _NAME_OF[activation]
-    return utils.get_registered_name(activation)
+    return _FAMILY.serialize(activation)
 
 
-def deserialize(name: Any, custom_objects: dict | None = None) -> Callable[..., Any]:
+def deserialize(name: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
     """The activation function named ``name`` (custom objects and the registry first).
 
-    Accepts a name, or a Keras serialized dict whose ``config`` (or
-    ``class_name``) is the name.
+    Accepts a name, or a serialized dict: Keras's function form
+    ``{"class_name": "function", "config": "relu", ...}`` or a class's
+    ``{"class_name", "config"}``. ``None`` gives :func:`linear`.
 
     Raises:
-        ValueError: for an unknown name.
+        ValueError: for an unknown name or a malformed dict.
 
     >>> deserialize("tanh") is tanh
     True
     """
-    if isinstance(name, dict):
-        inner = name.get("config")
-        name = inner if isinstance(inner, str) else name.get("class_name")
-    if not isinstance(name, str):
-        raise ValueError(f"Could not interpret activation function identifier: {name!r}")
-    found = utils.get_registered_object(name, custom_objects)
-    if found is not None:
-        return found() if isinstance(found, type) else found
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    raise ValueError(
-        f"Unknown activation function: {name!r}. Known names: "
-        f"{', '.join(sorted(_BY_NAME))} (or register a custom one with "
-        "fastreg.utils.register_keras_serializable / custom_object_scope)."
-    )
+    return _FAMILY.deserialize(name, custom_objects)
 
 
-def get(identifier: Any) -> Callable[..., Any]:
+def get(identifier: Any) -> Any:
     """An activation function from a name, a serialized dict, a callable or None.
 
-    ``None`` gives :func:`linear`; callables are returned as they are.
+    ``None`` gives :func:`linear`; callables are returned as they are (a
+    class is instantiated, as every family does).
 
     Raises:
         ValueError: for an unknown name, or an identifier of another type.
@@ -351,10 +341,4 @@ def get(identifier: Any) -> Callable[..., Any]:
         ...
     ValueError: Unknown activation function: 'bogus'. ...
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+    return _FAMILY.get(identifier)

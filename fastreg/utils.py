@@ -1,9 +1,10 @@
 """Custom-object registration, as ``tf.keras.utils`` has it (Keras 2).
 
-Custom regularizers (functions or :class:`~fastreg.regularizers.Regularizer`
-subclasses) become known to :func:`fastreg.regularizers.get`,
-:func:`~fastreg.regularizers.serialize` and
-:func:`~fastreg.regularizers.deserialize` in one of two ways:
+Custom objects (functions, or classes with ``get_config`` such as
+:class:`~fastreg.regularizers.Regularizer` subclasses) become known to
+``get``, ``serialize`` and ``deserialize`` of :mod:`fastreg.regularizers`,
+:mod:`fastreg.initializers` and :mod:`fastreg.activations` (all three look
+names up the same way) in one of two ways:
 
 * :func:`register_keras_serializable` registers them for the whole process
   under Keras's ``"Package>name"`` key;
