@@ -26,10 +26,12 @@
 #include "fr_threads.h"
 #include "fastreg.h"
 
-/* Fewest superblocks (128 Ki elements each) worth splitting: waking a
-   worker costs ~10-50 us, a superblock of float32 takes ~20-40 us on one
-   core (measured with bench/threads.py --sweep, see fr_set_parallel_min). */
-#define PAR_MIN_DEFAULT 4
+/* Fewest superblocks (128 Ki elements each) worth splitting. Measured on a
+   shared 2-core Zen 4 (python -m bench.threads --sweep, float32): 2 threads
+   lost at 2 .. 3 superblocks (0.8x, waking a worker is not free), broke
+   even at 4, and won at every op from 5 on (1.14 .. 1.31x). float64 takes
+   longer per superblock, so the float32 threshold is the safe one. */
+#define PAR_MIN_DEFAULT 5
 
 #if defined(_WIN32) && !defined(__MINGW32__)
 /* No pthreads (MSVC): every job runs in the calling thread. */

@@ -1,9 +1,9 @@
 """How many threads fastreg's kernels use, and threadpoolctl support.
 
-The pool is C (``csrc/fr_threads.c``): arrays of at least a few superblocks
-(128 Ki elements each) are split into superblocks over it, and the partial
-sums are added in superblock order, so every result is bit-identical for
-any thread count. This module checks arguments, reads
+The pool is C (``csrc/fr_threads.c``): arrays of at least 5 superblocks
+(128 Ki elements each, so 640 Ki elements) are split into superblocks over
+it, and the partial sums are added in superblock order, so every result is
+bit-identical for any thread count. This module checks arguments, reads
 ``FASTREG_NUM_THREADS`` at import, and lets threadpoolctl see the pool.
 
 threadpoolctl (an optional dependency) finds thread pools by scanning the
@@ -43,10 +43,10 @@ def _count(n: Any, what: str) -> int:
 def set_num_threads(n: int) -> int:
     """Use up to ``n`` threads for big arrays; returns the previous count.
 
-    Results do not depend on it (bit-identical for every count). Arrays under
-    ~512K elements always run in the calling thread. ``n`` is an int from 1
-    to 256: a bool, float or str raises TypeError, anything out of range
-    ValueError. The setting is process-wide.
+    Results do not depend on it (bit-identical for every count). Arrays
+    under 640 Ki (655,360) elements always run in the calling thread. ``n``
+    is an int from 1 to 256: a bool, float or str raises TypeError, anything
+    out of range ValueError. The setting is process-wide.
     """
     return _core._set_num_threads(_count(n, "number of threads"))
 
