@@ -33,8 +33,9 @@ class BuildClib(build_clib):
             info = dict(info)
             # -fvisibility=hidden: the kernels are private to the extension,
             # so calls into them (fr_reduce, fr_active, ...) are direct, not
-            # through the PLT; only PyInit__core is exported.
-            unix = UNIX_CFLAGS + ["-fPIC", "-fvisibility=hidden"]
+            # through the PLT; only PyInit__core is exported (and the two
+            # thread-count functions that threadpoolctl calls, FR_EXPORT).
+            unix = UNIX_CFLAGS + ["-fPIC", "-fvisibility=hidden", "-pthread"]
             info["cflags"] = (MSVC_CFLAGS if msvc else unix) + extra
             fixed.append((name, info))
         super().build_libraries(fixed)
@@ -49,7 +50,9 @@ ext = Extension(
     depends=CSRC
     + sorted(os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h"))
     + ["fastreg/_core_glue.h"],
-    extra_link_args=os.environ.get("FASTREG_LDFLAGS", "").split(),
+    # the worker pool (csrc/fr_threads.c): libpthread on older glibc
+    extra_link_args=(["-pthread"] if os.name == "posix" else [])
+    + os.environ.get("FASTREG_LDFLAGS", "").split(),
 )
 
 setup(

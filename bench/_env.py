@@ -31,6 +31,7 @@ THREAD_VARS = (
     "NUMBA_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
+    "FASTREG_NUM_THREADS",  # the main tables are single-thread; bench/threads.py sets its own
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

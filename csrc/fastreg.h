@@ -77,6 +77,27 @@ double fr_penalty_value(int dtype, double sum_abs, double sum_sq, double a, doub
 /** @brief double -> float16 bits, round to nearest even (NumPy's cast). */
 uint16_t fr_f64_to_f16(double v);
 
+/*
+ * Threads (fr_threads.c). An array of at least fr_set_parallel_min
+ * superblocks is split into superblocks over a persistent pool; their sums
+ * are combined in superblock order, so no result depends on the thread
+ * count (fr_contract.h). The two count functions are exported from the
+ * extension module (the rest of the library is hidden) so that
+ * threadpoolctl can call them through ctypes.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_EXPORT __attribute__((visibility("default")))
+#else
+#define FR_EXPORT
+#endif
+#define FR_MAX_THREADS 256
+/** @brief Use n threads (1 .. FR_MAX_THREADS); returns the previous count, or FR_EARG. */
+FR_EXPORT int fr_set_num_threads(int n);
+/** @brief The thread count (1 until set). */
+FR_EXPORT int fr_get_num_threads(void);
+/** @brief Fewest superblocks (>= 2) that go parallel; returns the previous value, or FR_EARG. */
+int fr_set_parallel_min(int superblocks);
+
 /* SIMD levels, lowest first. */
 enum { FR_ISA_SCALAR = 0, FR_ISA_SSE2, FR_ISA_AVX2, FR_ISA_AVX512, FR_ISA_NEON, FR_ISA_COUNT };
 

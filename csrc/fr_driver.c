@@ -11,11 +11,16 @@
  * FR_BLOCK elements (never a full copy) and scattered back for outputs.
  * float16 blocks are converted to float32. An array that is one run in
  * memory skips the iterator, and 1 .. FR_LANES64 elements skip the blocks.
+ *
+ * Threads: a big array's superblocks are the pieces of a job on the pool of
+ * fr_threads.c; each keeps its S apart and run_job adds them in order.
  */
 #include "fr_compiler.h"
 #include "fr_iter.h"
 #include "fr_kernel_abi.h"
+#include "fr_threads.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef union {
@@ -135,69 +140,224 @@ static void reduce_tiny(const void *data, size_t n, int dtype, int what, double 
     }
 }
 
-/* Every other input, block by block: a run of `run` elements (run > 0) is
-   read straight from memory, anything else through the iterator. Kept out
-   of line so that tiny inputs never set up its frame. */
-static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t *shape,
-                                     const ptrdiff_t *strides, int dtype, int what, double *sum_abs,
-                                     double *sum_sq, ptrdiff_t run)
+/* Elements in a superblock: the piece a thread takes. */
+#define FR_SUPER_N ((ptrdiff_t)FR_BLOCK * FR_SUPER)
+
+enum { OP_SUM, OP_GRAD, OP_PROX };
+
+/* One call past the tiny path: everything a piece needs to find and compute
+   its part, whichever thread runs it. */
+typedef struct {
+    const struct fr_kernels *k; /* read once per call: every piece uses one ISA */
+    int op, dtype, what, flags; /* what: the sums to take (0: none) */
+    double a, b;
+    size_t item;
+    ptrdiff_t n, run; /* run > 0: x (and out) are one run each, else the iterator */
+    const char *x;    /* x and out at element 0, when run > 0 */
+    char *out;
+    const fr_iter *it; /* at element 0, when run <= 0 */
+    fr_lanes *sums;    /* parallel reductions: superblock p's S in sums[p] */
+} fr_job;
+
+/* Sum m elements (at most a superblock) block by block into s: from p on
+   when the array is one run, else from the iterator, which moves on. */
+static void walk_sum(const fr_job *j, fr_iter *it, const char *p, ptrdiff_t m, fr_lanes *s)
 {
-    const struct fr_kernels *k = fr_active();
-    size_t item = item_of(dtype);
-    const char *next = (const char *)data;
-    fr_iter it;
-    fr_lanes s, t;
+    const struct fr_kernels *k = j->k;
     fr_buf buf;
     struct {
         float f[FR_BLOCK];
     } conv;
-    ptrdiff_t left = run;
-    int blocks = 0, single;
-    if (run <= 0) {
-        left = fr_iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, item);
-        if (left < 0)
-            return FR_EARG;
-    }
-    lanes_clear(&s, what);
-    /* One superblock or less: T = 0 + S = S exactly (lanes are never -0), so
-       the total need not exist. */
-    single = left <= (ptrdiff_t)FR_BLOCK * FR_SUPER;
-    if (!single)
-        lanes_clear(&t, what);
-    while (left > 0) {
-        ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
-        const char *p = next;
-        if (run > 0) {
-            next += (size_t)m * item;
+    while (m > 0) {
+        ptrdiff_t c = m < FR_BLOCK ? m : FR_BLOCK;
+        const char *q = p;
+        if (j->run > 0) {
+            p += (size_t)c * j->item;
         } else {
-            p = it.ptr[0];
-            if (!fr_iter_contiguous(&it, 0, m)) {
-                fr_iter_copy(&it, 0, m, (char *)&buf, 1);
-                p = (const char *)&buf;
+            q = it->ptr[0];
+            if (!fr_iter_contiguous(it, 0, c)) {
+                fr_iter_copy(it, 0, c, (char *)&buf, 1);
+                q = (const char *)&buf;
             }
-            fr_iter_skip(&it, m);
+            fr_iter_skip(it, c);
         }
-        if (dtype == FR_F32) {
-            k->sum_f32((const float *)p, (size_t)m, what, &s);
-        } else if (dtype == FR_F64) {
-            k->sum_f64((const double *)p, (size_t)m, what, &s);
+        if (j->dtype == FR_F32) {
+            k->sum_f32((const float *)q, (size_t)c, j->what, s);
+        } else if (j->dtype == FR_F64) {
+            k->sum_f64((const double *)q, (size_t)c, j->what, s);
         } else {
             /* float16 -> float32 (exact), then summed as float32 is */
-            k->f16_to_f32((const uint16_t *)p, conv.f, (size_t)m);
-            k->sum_f32(conv.f, (size_t)m, what, &s);
+            k->f16_to_f32((const uint16_t *)q, conv.f, (size_t)c);
+            k->sum_f32(conv.f, (size_t)c, j->what, s);
         }
-        left -= m;
-        if (++blocks == FR_SUPER && !single) {
-            lanes_fold_super(&t, &s, what);
-            blocks = 0;
-        }
+        m -= c;
     }
-    if (single) {
-        lanes_result(&s, what, sum_abs, sum_sq);
-    } else {
+}
+
+/* fr_grad / fr_prox on m elements (at most a superblock), the value's sums
+   into s: x and out from xp / op on when they are one run each, else from
+   the iterator, which moves on. */
+static void walk_elem(const fr_job *j, fr_iter *it, const char *xp, char *op, ptrdiff_t m,
+                      fr_lanes *s)
+{
+    const struct fr_kernels *k = j->k;
+    fr_buf xb, ob;
+    struct {
+        float f[FR_BLOCK];
+    } xf, of; /* float16 blocks in float32 */
+    int flags = j->flags, prox = j->op == OP_PROX;
+    double a = j->a, b = j->b;
+    while (m > 0) {
+        ptrdiff_t c = m < FR_BLOCK ? m : FR_BLOCK;
+        const char *xq = xp;
+        char *oq = op;
+        int x_direct = 1, o_direct = 1;
+        if (j->run > 0) {
+            xp += (size_t)c * j->item;
+            op += (size_t)c * j->item;
+        } else {
+            xq = it->ptr[0];
+            oq = it->ptr[1];
+            x_direct = fr_iter_contiguous(it, 0, c);
+            o_direct = fr_iter_contiguous(it, 1, c);
+        }
+        if (!x_direct) {
+            fr_iter_copy(it, 0, c, (char *)&xb, 1);
+            xq = (const char *)&xb;
+        }
+        if (!o_direct) {
+            if (flags & FR_ACC)
+                fr_iter_copy(it, 1, c, (char *)&ob, 1);
+            oq = (char *)&ob;
+        }
+        if (j->dtype == FR_F32) {
+            if (prox)
+                k->prox_f32((const float *)xq, (float *)oq, (size_t)c, (float)a, (float)b, flags);
+            else
+                k->grad_f32((const float *)xq, (float *)oq, (size_t)c, (float)a, (float)b, flags,
+                            s);
+        } else if (j->dtype == FR_F64) {
+            if (prox)
+                k->prox_f64((const double *)xq, (double *)oq, (size_t)c, a, b, flags);
+            else
+                k->grad_f64((const double *)xq, (double *)oq, (size_t)c, a, b, flags, s);
+        } else { /* float16: compute in float32, round once */
+            k->f16_to_f32((const uint16_t *)xq, xf.f, (size_t)c);
+            if (flags & FR_ACC)
+                k->f16_to_f32((const uint16_t *)oq, of.f, (size_t)c);
+            if (j->what) /* the value is summed as fr_reduce does */
+                k->sum_f32(xf.f, (size_t)c, j->what, s);
+            if (prox)
+                k->prox_f32(xf.f, of.f, (size_t)c, (float)a, (float)b, flags);
+            else
+                k->grad_f32(xf.f, of.f, (size_t)c, (float)a, (float)b, flags & ~FR_VALUE, s);
+            k->f32_to_f16(of.f, (uint16_t *)oq, (size_t)c);
+        }
+        if (!o_direct)
+            fr_iter_copy(it, 1, c, (char *)&ob, 0);
+        if (j->run <= 0)
+            fr_iter_skip(it, c);
+        m -= c;
+    }
+}
+
+/* Superblock p (elements first .. first + m - 1), its sums into s. */
+static void walk(const fr_job *j, fr_iter *it, ptrdiff_t first, ptrdiff_t m, fr_lanes *s)
+{
+    const char *x = NULL;
+    char *out = NULL;
+    if (j->run > 0) { /* pointers into other layouts may not be formed past their ends */
+        x = j->x + (size_t)first * j->item;
+        if (j->out)
+            out = j->out + (size_t)first * j->item;
+    }
+    if (j->op == OP_SUM)
+        walk_sum(j, it, x, m, s);
+    else
+        walk_elem(j, it, x, out, m, s);
+}
+
+/* Piece p of a parallel job: superblock p, from a fresh iterator. */
+static void run_piece(void *ctx, ptrdiff_t p)
+{
+    const fr_job *j = (const fr_job *)ctx;
+    ptrdiff_t first = p * FR_SUPER_N, m = j->n - first;
+    fr_lanes none, *s = j->sums ? &j->sums[p] : &none;
+    fr_iter it;
+    if (m > FR_SUPER_N)
+        m = FR_SUPER_N;
+    if (j->run <= 0) {
+        it = *j->it;
+        fr_iter_seek(&it, first);
+    }
+    lanes_clear(s, j->what);
+    walk(j, &it, first, m, s);
+}
+
+/*
+ * Run a job superblock by superblock and return T (fr_contract.h): S of
+ * each superblock added into T in superblock order. Big enough jobs run
+ * their superblocks on the pool, each S in its own slot, and add the slots
+ * in order here: the same additions in the same order as one thread, so
+ * the same bits for any thread count. `it` is the iterator at element 0.
+ */
+static void run_job(fr_job *j, fr_iter *it, double *sa, double *ss)
+{
+    ptrdiff_t nsuper = (j->n + FR_SUPER_N - 1) / FR_SUPER_N, p;
+    int what = j->what;
+    fr_lanes s, t;
+    j->it = it;
+    j->sums = NULL;
+    if (fr_threads_for(nsuper) > 1 &&
+        (!what || (j->sums = (fr_lanes *)malloc((size_t)nsuper * sizeof(fr_lanes))) != NULL)) {
+        fr_parallel(nsuper, run_piece, j);
+        if (what) {
+            lanes_clear(&t, what);
+            for (p = 0; p < nsuper; p++)
+                lanes_fold_super(&t, &j->sums[p], what);
+            free(j->sums);
+            lanes_result(&t, what, sa, ss);
+        }
+        return;
+    }
+    lanes_clear(&s, what);
+    if (nsuper <= 1) { /* T = 0 + S = S exactly (lanes are never -0) */
+        walk(j, it, 0, j->n, &s);
+        lanes_result(&s, what, sa, ss);
+        return;
+    }
+    lanes_clear(&t, what);
+    for (p = 0; p < nsuper; p++) {
+        ptrdiff_t first = p * FR_SUPER_N, m = j->n - first;
+        walk(j, it, first, m < FR_SUPER_N ? m : FR_SUPER_N, &s);
         lanes_fold_super(&t, &s, what);
-        lanes_result(&t, what, sum_abs, sum_sq);
     }
+    lanes_result(&t, what, sa, ss);
+}
+
+/* Every input past the tiny path: a run of `run` elements (run > 0) is read
+   straight from memory, anything else through the iterator. Kept out of
+   line so that tiny inputs never set up its frame. */
+static FR_NOINLINE int reduce_blocks(const void *data, int ndim, const ptrdiff_t *shape,
+                                     const ptrdiff_t *strides, int dtype, int what, double *sum_abs,
+                                     double *sum_sq, ptrdiff_t run)
+{
+    fr_job j;
+    fr_iter it;
+    memset(&j, 0, sizeof j);
+    j.k = fr_active();
+    j.op = OP_SUM;
+    j.dtype = dtype;
+    j.what = what;
+    j.item = item_of(dtype);
+    j.run = j.n = run;
+    j.x = (const char *)data;
+    if (run <= 0) {
+        j.n = fr_iter_init(&it, 1, (char *)data, NULL, ndim, shape, strides, NULL, j.item);
+        if (j.n < 0)
+            return FR_EARG;
+    }
+    run_job(&j, &it, sum_abs, sum_sq);
     return FR_OK;
 }
 
@@ -221,104 +381,41 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
                        const ptrdiff_t *xs, const ptrdiff_t *os, int dtype, double a, double b,
                        int flags, double *sum_abs, double *sum_sq)
 {
-    const struct fr_kernels *k = fr_active();
-    size_t item = item_of(dtype);
+    fr_job j;
     fr_iter it;
-    fr_lanes s, t;
-    fr_buf xb, ob;
-    struct {
-        float f[FR_BLOCK];
-    } xf, of; /* float16 blocks in float32 */
-    ptrdiff_t left, run;
-    int blocks = 0, single, i;
-    int value = !is_prox && (flags & FR_VALUE), what = flags & (FR_ABS | FR_SQ);
-    if (!item)
+    ptrdiff_t run;
+    int value = !is_prox && (flags & FR_VALUE), i;
+    memset(&j, 0, sizeof j);
+    j.item = item_of(dtype);
+    if (!j.item)
         return FR_EDTYPE;
     /* x and out one run each, element i of one at element i of the other
        (the same strides): read and written straight, without the iterator */
-    run = run_length(x, ndim, shape, xs, item);
-    if (run > 0 && run_length(out, ndim, shape, os, item) == run) {
+    run = run_length(x, ndim, shape, xs, j.item);
+    if (run > 0 && run_length(out, ndim, shape, os, j.item) == run) {
         for (i = 0; i < ndim; i++)
             if (shape[i] != 1 && xs[i] != os[i])
                 run = -1;
     } else {
         run = -1;
     }
-    left = run;
+    j.run = j.n = run;
     if (run < 0) {
-        left = fr_iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, item);
-        if (left < 0)
+        j.n = fr_iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, j.item);
+        if (j.n < 0)
             return FR_EARG;
     }
-    if (!value)
-        what = 0;
-    if (left > (ptrdiff_t)FR_BLOCK * FR_SUPER)
-        flags |= FR_STREAM;
-    /* one superblock or less: T = S (see reduce_blocks) */
-    single = left <= (ptrdiff_t)FR_BLOCK * FR_SUPER;
-    lanes_clear(&s, what);
-    if (!single)
-        lanes_clear(&t, what);
-    while (left > 0) {
-        ptrdiff_t m = left < FR_BLOCK ? left : FR_BLOCK;
-        const char *xp = (const char *)x;
-        char *op = (char *)out;
-        int x_direct = 1, o_direct = 1;
-        if (run > 0) {
-            x = xp + (size_t)m * item;
-            out = op + (size_t)m * item;
-        } else {
-            xp = it.ptr[0];
-            op = it.ptr[1];
-            x_direct = fr_iter_contiguous(&it, 0, m);
-            o_direct = fr_iter_contiguous(&it, 1, m);
-        }
-        if (!x_direct) {
-            fr_iter_copy(&it, 0, m, (char *)&xb, 1);
-            xp = (const char *)&xb;
-        }
-        if (!o_direct) {
-            if (flags & FR_ACC)
-                fr_iter_copy(&it, 1, m, (char *)&ob, 1);
-            op = (char *)&ob;
-        }
-        if (dtype == FR_F32) {
-            if (is_prox)
-                k->prox_f32((const float *)xp, (float *)op, (size_t)m, (float)a, (float)b, flags);
-            else
-                k->grad_f32((const float *)xp, (float *)op, (size_t)m, (float)a, (float)b, flags,
-                            &s);
-        } else if (dtype == FR_F64) {
-            if (is_prox)
-                k->prox_f64((const double *)xp, (double *)op, (size_t)m, a, b, flags);
-            else
-                k->grad_f64((const double *)xp, (double *)op, (size_t)m, a, b, flags, &s);
-        } else { /* float16: compute in float32, round once */
-            k->f16_to_f32((const uint16_t *)xp, xf.f, (size_t)m);
-            if (flags & FR_ACC)
-                k->f16_to_f32((const uint16_t *)op, of.f, (size_t)m);
-            if (value) /* the value is summed as fr_reduce does */
-                k->sum_f32(xf.f, (size_t)m, what, &s);
-            if (is_prox)
-                k->prox_f32(xf.f, of.f, (size_t)m, (float)a, (float)b, flags);
-            else
-                k->grad_f32(xf.f, of.f, (size_t)m, (float)a, (float)b, flags & ~FR_VALUE, &s);
-            k->f32_to_f16(of.f, (uint16_t *)op, (size_t)m);
-        }
-        if (!o_direct)
-            fr_iter_copy(&it, 1, m, (char *)&ob, 0);
-        if (run < 0)
-            fr_iter_skip(&it, m);
-        left -= m;
-        if (++blocks == FR_SUPER && !single) {
-            lanes_fold_super(&t, &s, what);
-            blocks = 0;
-        }
-    }
-    if (!single)
-        lanes_fold_super(&t, &s, what);
-    if (value)
-        lanes_result(single ? &s : &t, what, sum_abs, sum_sq);
+    j.k = fr_active();
+    j.op = is_prox ? OP_PROX : OP_GRAD;
+    j.dtype = dtype;
+    j.what = value ? flags & (FR_ABS | FR_SQ) : 0;
+    /* FR_STREAM describes the whole array, whatever piece a thread runs */
+    j.flags = j.n > FR_SUPER_N ? flags | FR_STREAM : flags;
+    j.a = a;
+    j.b = b;
+    j.x = (const char *)x;
+    j.out = (char *)out;
+    run_job(&j, &it, value ? sum_abs : NULL, value ? sum_sq : NULL);
     return FR_OK;
 }
 

@@ -162,3 +162,16 @@ void fr_iter_skip(fr_iter *it, ptrdiff_t m)
         m -= run;
     }
 }
+
+/* Jump from element 0 to element pos: a thread starts its piece there. */
+void fr_iter_seek(fr_iter *it, ptrdiff_t pos)
+{
+    int i, op;
+    for (i = it->nd - 1; i >= 0 && pos > 0; i--) {
+        ptrdiff_t k = pos % it->shape[i];
+        pos /= it->shape[i];
+        it->idx[i] = k;
+        for (op = 0; op < it->nop; op++)
+            it->ptr[op] += k * it->st[op][i];
+    }
+}

@@ -28,5 +28,7 @@ int fr_iter_contiguous(const fr_iter *it, int op, ptrdiff_t m);
 void fr_iter_copy(const fr_iter *it, int op, ptrdiff_t m, char *buf, int to_buf);
 /* Move the iterator m elements on. */
 void fr_iter_skip(fr_iter *it, ptrdiff_t m);
+/* Move an iterator that is at element 0 to element pos (< the count). */
+void fr_iter_seek(fr_iter *it, ptrdiff_t pos);
 
 #endif /* FR_ITER_H */

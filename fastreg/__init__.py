@@ -22,7 +22,8 @@ except ImportError as _err:  # pragma: no cover - depends on how it was installe
         ) from _err
     raise
 
-from fastreg import backend, kernels, regularizers, utils
+from fastreg import _threads, backend, kernels, regularizers, utils
+from fastreg._threads import get_num_threads, set_num_threads
 from fastreg.regularizers import (
     L1,
     L1L2,
@@ -40,6 +41,8 @@ from fastreg.regularizers import (
 
 __version__ = "0.1.0"
 
+_threads.init()  # FASTREG_NUM_THREADS, threadpoolctl
+
 __all__ = [
     "L1",
     "L1L2",
@@ -49,6 +52,7 @@ __all__ = [
     "backend",
     "deserialize",
     "get",
+    "get_num_threads",
     "kernels",
     "l1",
     "l1_l2",
@@ -56,6 +60,7 @@ __all__ = [
     "orthogonal_regularizer",
     "regularizers",
     "serialize",
+    "set_num_threads",
     "set_simd",
     "simd_info",
     "utils",

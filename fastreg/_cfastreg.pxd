@@ -17,6 +17,7 @@ cdef extern from "fastreg.h" nogil:
         FR_EDTYPE
         FR_EARG
         FR_ISA_COUNT
+        FR_MAX_THREADS
 
     int fr_reduce(const void *data, int ndim, const npy_intp *shape,
                   const npy_intp *strides, int dtype, int what,
@@ -43,3 +44,7 @@ cdef extern from "fastreg.h" nogil:
     unsigned fr_isa_compiled()
     int fr_isa_active()
     int fr_isa_set(int isa)
+
+    int fr_set_num_threads(int n)
+    int fr_get_num_threads()
+    int fr_set_parallel_min(int superblocks)

@@ -556,6 +556,31 @@ def set_simd(name):
     return c.fr_isa_name(prev).decode()
 
 
+# ---- threads (fastreg/_threads.py checks the arguments) ----------------------
+
+MAX_THREADS = c.FR_MAX_THREADS
+
+
+def _set_num_threads(int n):
+    """Set the pool's thread count (1 .. MAX_THREADS); returns the previous one."""
+    cdef int prev = c.fr_set_num_threads(n)
+    if prev < 0:
+        raise ValueError(f"number of threads must be 1 .. {MAX_THREADS}, got {n}")
+    return prev
+
+
+def _get_num_threads():
+    return c.fr_get_num_threads()
+
+
+def _set_parallel_min(int superblocks):
+    """Fewest superblocks that go parallel (tests, benchmarks); returns the previous."""
+    cdef int prev = c.fr_set_parallel_min(superblocks)
+    if prev < 0:
+        raise ValueError(f"parallel minimum must be >= 2 superblocks, got {superblocks}")
+    return prev
+
+
 def _init():
     """Apply FASTREG_SIMD: a cap, lowered to what this CPU and build can run."""
     info = simd_info()

@@ -1,0 +1,224 @@
+/*
+ * fr_threads.c - a persistent pool of worker threads (plain pthreads) that
+ * runs the pieces of one driver call at a time.
+ *
+ * Results never depend on the pool: the driver cuts a job into fixed pieces
+ * (superblocks), each piece writes only its own slot, and the driver adds
+ * the slots in piece order afterwards. So pieces are handed out first come,
+ * first served, which keeps every thread busy when another process takes a
+ * core for a while, and the thread count changes no bit.
+ *
+ * No oversubscription: the pool runs one job at a time, with at most
+ * num_threads - 1 workers plus the calling thread. A caller that finds the
+ * pool busy (another thread of the program is in fastreg with a big array)
+ * runs its pieces itself rather than queue or start threads.
+ *
+ * The caller works on its own job and then waits only for the workers that
+ * took a piece: a worker slow to wake finds the job closed and sleeps
+ * again, so a late wake-up never adds to a call.
+ *
+ * fork(): only the forking thread lives on in the child. pthread_atfork
+ * holds the pool lock across fork() (so its state is consistent) and gives
+ * the child an empty pool, whose workers start on its first big call.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "fr_threads.h"
+#include "fastreg.h"
+
+/* Fewest superblocks (128 Ki elements each) worth splitting. Measured on a
+   shared 2-core Zen 4 (python -m bench.threads --sweep, float32): 2 threads
+   lost at 2 .. 3 superblocks (0.8x, waking a worker is not free), broke
+   even at 4, and won at every op from 5 on (1.14 .. 1.31x). float64 takes
+   longer per superblock, so the float32 threshold is the safe one. */
+#define PAR_MIN_DEFAULT 5
+
+#if defined(_WIN32) && !defined(__MINGW32__)
+/* No pthreads (MSVC): every job runs in the calling thread. */
+static int num_threads = 1, par_min = PAR_MIN_DEFAULT;
+#define LOAD(v)     (v)
+#define STORE(v, x) ((v) = (x))
+#else
+#include <pthread.h>
+#include <signal.h>
+#define FR_POOL     1
+/* The settings are read without the lock by every call. */
+#define LOAD(v)     __atomic_load_n(&(v), __ATOMIC_RELAXED)
+#define STORE(v, x) __atomic_store_n(&(v), (x), __ATOMIC_RELAXED)
+static int num_threads = 1, par_min = PAR_MIN_DEFAULT;
+#endif
+
+int fr_set_num_threads(int n)
+{
+    int prev = LOAD(num_threads);
+    if (n < 1 || n > FR_MAX_THREADS)
+        return FR_EARG;
+    STORE(num_threads, n);
+    return prev;
+}
+
+int fr_get_num_threads(void)
+{
+    return LOAD(num_threads);
+}
+
+int fr_set_parallel_min(int superblocks)
+{
+    int prev = LOAD(par_min);
+    if (superblocks < 2)
+        return FR_EARG;
+    STORE(par_min, superblocks);
+    return prev;
+}
+
+int fr_threads_for(ptrdiff_t pieces)
+{
+    int n = LOAD(num_threads);
+    if (n < 2 || pieces < LOAD(par_min))
+        return 1;
+    return pieces < n ? (int)pieces : n;
+}
+
+#ifndef FR_POOL
+void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
+{
+    ptrdiff_t p;
+    for (p = 0; p < pieces; p++)
+        fn(ctx, p);
+}
+#else
+
+/* Everything below is guarded by mu. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t posted = PTHREAD_COND_INITIALIZER; /* a new job is open */
+static pthread_cond_t left = PTHREAD_COND_INITIALIZER;   /* a worker left the job */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int started;         /* workers alive */
+static int busy;            /* a caller owns the pool */
+static unsigned long jobno; /* number of the current job */
+/* The current job. */
+static fr_piece_fn job_fn;
+static void *job_ctx;
+static ptrdiff_t job_next, job_pieces;
+static int job_open;   /* workers may still join */
+static int job_seats;  /* how many workers may join */
+static int job_inside; /* workers in the job now */
+
+/* Take pieces of the current job until there are none left; mu is held on
+   entry and exit, never while a piece runs. */
+static void take_pieces(fr_piece_fn fn, void *ctx)
+{
+    while (job_next < job_pieces) {
+        ptrdiff_t p = job_next++;
+        pthread_mutex_unlock(&mu);
+        fn(ctx, p);
+        pthread_mutex_lock(&mu);
+    }
+}
+
+static void *worker(void *arg)
+{
+    unsigned long seen = 0; /* jobs are numbered from 1: a new worker joins the open one */
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        while (!job_open || seen == jobno || job_seats == 0)
+            pthread_cond_wait(&posted, &mu);
+        seen = jobno;
+        job_seats--;
+        job_inside++;
+        take_pieces(job_fn, job_ctx);
+        if (--job_inside == 0)
+            pthread_cond_signal(&left);
+    }
+    return NULL; /* not reached: workers sleep until the process ends */
+}
+
+/* Start one detached worker with every signal blocked (signals are for the
+   program's own threads); 0 on success. */
+static int spawn(void)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    sigset_t all, old;
+    int err;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* the driver keeps ~60 KiB of buffers on the stack; some libcs (musl)
+       give new threads only 128 KiB */
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&tid, &attr, worker, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&mu);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&mu);
+}
+
+/* The child has no workers and no job; its lock and conditions are made
+   anew (another thread's waits in the parent may show in their state). */
+static void after_fork_child(void)
+{
+    started = busy = job_open = job_seats = job_inside = 0;
+    job_next = job_pieces = 0;
+    pthread_mutex_init(&mu, NULL);
+    pthread_cond_init(&posted, NULL);
+    pthread_cond_init(&left, NULL);
+}
+
+static void install_fork_handlers(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
+{
+    int seats = fr_threads_for(pieces) - 1;
+    ptrdiff_t p;
+    if (seats > 0) {
+        pthread_once(&once, install_fork_handlers);
+        pthread_mutex_lock(&mu);
+        if (busy) {
+            seats = 0;
+        } else {
+            while (started < seats && spawn() == 0)
+                started++;
+            if (seats > started) /* no more threads to be had: use those we have */
+                seats = started;
+        }
+        if (seats > 0) {
+            busy = 1;
+            job_fn = fn;
+            job_ctx = ctx;
+            job_next = 0;
+            job_pieces = pieces;
+            job_seats = seats;
+            job_open = 1;
+            jobno++;
+            pthread_cond_broadcast(&posted);
+            take_pieces(fn, ctx);
+            /* every piece is taken: only workers inside may still be running one */
+            job_open = 0;
+            while (job_inside > 0)
+                pthread_cond_wait(&left, &mu);
+            busy = 0;
+            pthread_mutex_unlock(&mu);
+            return;
+        }
+        pthread_mutex_unlock(&mu);
+    }
+    for (p = 0; p < pieces; p++)
+        fn(ctx, p);
+}
+#endif /* FR_POOL */
