@@ -415,6 +415,10 @@ def prop_prox(data: Any) -> None:
     dt = native(x.dtype)
     tm = terms(reg, l1, l2)
     t, d = float(step) * l1, 1.0 + 2.0 * float(step) * l2
+    if float(step) == 0.0:
+        # documented: step 0 is the identity whatever the factors (an inf
+        # factor stored by L1(1e40) would otherwise make t = 0*inf = nan)
+        t, d = 0.0, 1.0
     mode = data.draw(st.sampled_from(["new", "out", "inplace"]))
     if mode == "inplace":
         x = data.draw(layout(dt, np.array(x, dtype=dt), allow_zero_stride=False, writeable=True))
