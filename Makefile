@@ -38,15 +38,17 @@ bench:        ## the full benchmark table
 bench-quick:
 	$(PY) -m bench --quick
 
-lint:         ## pip install -e '.[lint]' first (plus clang-format)
-	ruff check fastreg tests bench
-	cython-lint fastreg/*.pyx fastreg/*.pxd
-	clang-format --dry-run --Werror csrc/*.c csrc/*.h
+lint:         ## pip install -e '.[lint]' first (plus Debian's clang-format); CI runs it
+	ruff check fastreg tests bench tools
+	ruff format --check fastreg tests bench tools
+	cython-lint fastreg/*.pyx fastreg/*.pxi fastreg/*.pxd
+	clang-format --dry-run --Werror csrc/*.c csrc/*.h fastreg/*.h
 	mypy
+	$(PY) -m mypy.stubtest fastreg._core
 
 format:
-	ruff format fastreg tests bench
-	clang-format -i csrc/*.c csrc/*.h
+	ruff format fastreg tests bench tools
+	clang-format -i csrc/*.c csrc/*.h fastreg/*.h
 
 clean:
 	rm -rf build dist *.egg-info fastreg/_core.c fastreg/*.so tools/out

@@ -20,7 +20,11 @@ No verdict may depend on the machine's speed or load, so Hypothesis runs
 with its two timing checks off for every test (the ``fastreg`` profile):
 no per-example deadline and no ``too_slow`` health check (which fails a
 test whose inputs take too long to generate, e.g. on a busy machine).
-Tests that pass their own ``@settings`` inherit both unless they override.
+It is also derandomized (and keeps no example database): the default run
+tries the same examples on every machine and every run, so its verdict
+cannot depend on luck either; the slow fuzz tier (``-m slow``) explores
+with fresh random examples. Tests that pass their own ``@settings`` inherit
+all of this unless they override it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from hypothesis import HealthCheck, settings
 import fastreg
 from fastreg import utils
 
-settings.register_profile("fastreg", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "fastreg",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
+)
 settings.load_profile("fastreg")
 
 
