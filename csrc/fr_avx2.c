@@ -40,9 +40,8 @@
 #ifdef FR_ARCH_X86_64
 #include "fr_avx2_ops.h"
 #include "fr_float16.h"
+#include "fr_fused.h"
 #include "fr_instantiate.h"
-
-#include <math.h>
 
 #define G32  64         /* float32 elements per gradient group: 8 registers */
 #define G64  FR_LANES64 /* float64 lanes: 8 registers */
@@ -188,72 +187,51 @@ static FR_TARGET void tiny_f64(const double *x, size_t n, int what, double *sa, 
 }
 
 /*
- * float32 gradient with the value fused into the same pass (FR_VALUE, with
- * the terms of FL on): vector k of each 64-float group holds the lanes
- * (8k .. 8k+7) % 32, so its low half is widened into lane register 2k % 8
- * and its high half into (2k + 1) % 8; every lane still adds its elements
- * in order. The sums of a vector are taken before its gradient is stored,
- * so out may be x. The partial group continues the lanes in memory, then
- * takes its gradient with pass_f32. One stream over x and out: without it,
- * the sums were a second pass over the block in L1 (see FR_GRAD_F32_BODY).
+ * float32 gradient with the value fused into the same pass (FR_FUSED of
+ * fr_fused.h with FR_VALUE): vector k of each 64-float group holds the
+ * lanes (8k .. 8k+7) % 32, its low half widened into lane register
+ * 2k % 8, its high half into (2k + 1) % 8. One stream over x and out:
+ * without it, the sums were a second pass over the block in L1 (see
+ * FR_GRAD_F32_BODY). No rotation (q = 0): unaligned 32-byte loads split a
+ * line only every other time, and the masked stores it needs are
+ * microcoded on AMD; the partial last group uses the pieces below.
  */
-FR_INLINE FR_TARGET void grad_value_f32(const float *x, float *out, size_t n, float a, float b,
-                                        int fl, fr_lanes *s)
+FR_INLINE FR_TARGET __m256 load_upto_ps(const float *p, ptrdiff_t lo, ptrdiff_t hi)
 {
-    __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
-    __m256d acc_a[NREG], acc_s[NREG];
-    double la[G64], ls[G64];
-    size_t groups = n / G32, g, i, done = groups * G32;
-    int k, j;
-    FR_UNROLL
-    for (k = 0; k < NREG; k++)
-        acc_a[k] = acc_s[k] = _mm256_setzero_pd();
-    for (g = 0; g < groups; g++) {
-        FR_UNROLL
-        for (k = 0; k < NREG; k++) {
-            size_t at = g * G32 + 8 * (size_t)k;
-            int r0 = (2 * k) % NREG, r1 = (2 * k + 1) % NREG;
-            __m256 v = _mm256_loadu_ps(x + at), gv;
-            __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-            __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
-            if (fl & FR_ABS) {
-                acc_a[r0] = _mm256_add_pd(acc_a[r0], abs_pd(lo));
-                acc_a[r1] = _mm256_add_pd(acc_a[r1], abs_pd(hi));
-            }
-            if (fl & FR_SQ) {
-                acc_s[r0] = _mm256_add_pd(acc_s[r0], _mm256_mul_pd(lo, lo));
-                acc_s[r1] = _mm256_add_pd(acc_s[r1], _mm256_mul_pd(hi, hi));
-            }
-            gv = grad_ps(v, va, vb, fl);
-            if (fl & FR_ACC)
-                gv = _mm256_add_ps(_mm256_loadu_ps(out + at), gv);
-            _mm256_storeu_ps(out + at, gv);
-        }
-    }
-    FR_UNROLL
-    for (k = 0; k < NREG; k++) {
-        _mm256_storeu_pd(la + 4 * k, acc_a[k]);
-        _mm256_storeu_pd(ls + 4 * k, acc_s[k]);
-    }
-    for (i = done; i < n; i++) { /* the partial group: lane i % 32 */
-        double v = (double)x[i];
-        la[i % G64] = la[i % G64] + fabs(v);
-        ls[i % G64] = ls[i % G64] + v * v;
-    }
-    for (j = 0; j < G64; j++) {
-        if (fl & FR_ABS)
-            s->abs[j] = s->abs[j] + la[j];
-        if (fl & FR_SQ)
-            s->sq[j] = s->sq[j] + ls[j];
-    }
-    if (done < n)
-        pass_f32(x + done, out + done, n - done, fl & ~FR_VALUE, a, b);
+    (void)lo; /* <= 0 with q = 0 */
+    return hi >= 8  ? _mm256_loadu_ps(p)
+           : hi > 0 ? load_part_ps(p, (size_t)hi)
+                    : _mm256_setzero_ps();
 }
 
-#define FR_GRAD_VALUE_F32_CASE(FL)                                                                 \
-    case FL:                                                                                       \
-        grad_value_f32(x, out, n, a, b, FL, s);                                                    \
-        break
+FR_INLINE FR_TARGET void store_upto_ps(float *p, __m256 v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    (void)lo;
+    if (hi >= 8)
+        _mm256_storeu_ps(p, v);
+    else if (hi > 0)
+        store_part_ps(p, v, (size_t)hi);
+}
+
+FR_INLINE FR_TARGET __m256d wlo_pd(__m256 v)
+{
+    return _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+}
+
+FR_INLINE FR_TARGET __m256d whi_pd(__m256 v)
+{
+    return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+}
+
+FR_INLINE FR_TARGET void grad_value_f32(const float *x, float *out, size_t n, float a, float b,
+                                        int FL, fr_lanes *s)
+{
+    __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+    const size_t q = 0;
+    FR_FUSED(__m256, __m256d, 2, 4, float, _mm256_setzero_pd(), _mm256_loadu_ps, _mm256_storeu_ps,
+             load_upto_ps, store_upto_ps, wlo_pd, whi_pd, _mm256_add_pd, _mm256_mul_pd, abs_pd,
+             _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_ps, grad_ps, flush_pd);
+}
 
 static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
                                fr_lanes *s)
@@ -268,18 +246,7 @@ static FR_TARGET void grad_f32(const float *x, float *out, size_t n, float a, fl
         FR_GRAD_F32_BODY
         return;
     }
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 0);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 1);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 2);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 3);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 4);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 5);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 6);
-        FR_GRAD_VALUE_F32_CASE(FR_VALUE | 7);
-    default:
-        break;
-    }
+    FR_FUSED_VALUE_SWITCH(grad_value_f32);
 }
 
 static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a, double b,

@@ -179,6 +179,47 @@ FR_INLINE FR_TARGET __m512d load_wide_part(const float *p, size_t r)
     return _mm512_cvtps_pd(_mm512_castps512_ps256(load_part_ps(p, r)));
 }
 
+/* Positions lo .. hi-1 of a vector (clamped to its width), for FR_FUSED:
+   loaded with +0 at the others, or stored alone; masked-off elements are
+   neither read nor written and cannot fault. */
+FR_INLINE FR_TARGET unsigned range_bits(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t w)
+{
+    lo = lo < 0 ? 0 : lo > w ? w : lo;
+    hi = hi < 0 ? 0 : hi > w ? w : hi;
+    return ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+}
+
+FR_INLINE FR_TARGET __m512 load_range_ps(const float *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    return _mm512_maskz_loadu_ps((__mmask16)range_bits(lo, hi, 16), p);
+}
+
+FR_INLINE FR_TARGET __m512d load_range_pd(const double *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    return _mm512_maskz_loadu_pd((__mmask8)range_bits(lo, hi, 8), p);
+}
+
+FR_INLINE FR_TARGET void store_range_ps(float *p, __m512 v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)range_bits(lo, hi, 16), v);
+}
+
+FR_INLINE FR_TARGET void store_range_pd(double *p, __m512d v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    _mm512_mask_storeu_pd(p, (__mmask8)range_bits(lo, hi, 8), v);
+}
+
+/* The low / high 8 floats of v, widened exactly to float64. */
+FR_INLINE FR_TARGET __m512d wlo_pd(__m512 v)
+{
+    return _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+}
+
+FR_INLINE FR_TARGET __m512d whi_pd(__m512 v)
+{
+    return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
 /* Lane 0 after folding the 8 lanes of v by halves: 4, then 2, then 1. */
 FR_INLINE FR_TARGET double hsum_pd(__m512d v)
 {

@@ -376,6 +376,44 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
     return reduce_blocks(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq, run);
 }
 
+/*
+ * 1 .. FR_LANES64 float32/float64 elements, x and out one run each (the
+ * same strides): one partial block, so the kernels run on it directly. The
+ * value's sums are the canonical reduction of tiny_* (as fr_reduce takes
+ * them), before the gradient may overwrite x; the gradient itself has no
+ * lanes. This skips run_job's lanes, buffers and superblock walk, most of
+ * an n = 16 call.
+ */
+static void elementwise_tiny(int is_prox, const void *x, void *out, size_t n, int dtype, double a,
+                             double b, int flags, double *sa, double *ss)
+{
+    const struct fr_kernels *k = fr_active();
+    int what = flags & (FR_ABS | FR_SQ);
+    if (is_prox) {
+        if (dtype == FR_F64)
+            k->prox_f64((const double *)x, (double *)out, n, a, b, what);
+        else
+            k->prox_f32((const float *)x, (float *)out, n, (float)a, (float)b, what);
+        return;
+    }
+    if (flags & FR_VALUE) {
+        if (sa)
+            *sa = 0.0;
+        if (ss)
+            *ss = 0.0;
+        what &= (sa ? FR_ABS : 0) | (ss ? FR_SQ : 0);
+        if (what && dtype == FR_F64)
+            k->tiny_f64((const double *)x, n, what, sa, ss);
+        else if (what)
+            k->tiny_f32((const float *)x, n, what, sa, ss);
+    }
+    flags &= ~FR_VALUE;
+    if (dtype == FR_F64)
+        k->grad_f64((const double *)x, (double *)out, n, a, b, flags, NULL);
+    else
+        k->grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, NULL);
+}
+
 /* Shared driver of the two element-wise operations. */
 static int elementwise(int is_prox, const void *x, void *out, int ndim, const ptrdiff_t *shape,
                        const ptrdiff_t *xs, const ptrdiff_t *os, int dtype, double a, double b,
@@ -385,20 +423,26 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
     fr_iter it;
     ptrdiff_t run;
     int value = !is_prox && (flags & FR_VALUE), i;
-    memset(&j, 0, sizeof j);
-    j.item = item_of(dtype);
-    if (!j.item)
+    size_t item = item_of(dtype);
+    if (!item)
         return FR_EDTYPE;
     /* x and out one run each, element i of one at element i of the other
        (the same strides): read and written straight, without the iterator */
-    run = run_length(x, ndim, shape, xs, j.item);
-    if (run > 0 && run_length(out, ndim, shape, os, j.item) == run) {
+    run = run_length(x, ndim, shape, xs, item);
+    if (run > 0 && run_length(out, ndim, shape, os, item) == run) {
         for (i = 0; i < ndim; i++)
             if (shape[i] != 1 && xs[i] != os[i])
                 run = -1;
     } else {
         run = -1;
     }
+    if (run >= 1 && run <= FR_LANES64 && dtype != FR_F16) {
+        elementwise_tiny(is_prox, x, out, (size_t)run, dtype, a, b, flags, value ? sum_abs : NULL,
+                         value ? sum_sq : NULL);
+        return FR_OK;
+    }
+    memset(&j, 0, sizeof j);
+    j.item = item;
     j.run = j.n = run;
     if (run < 0) {
         j.n = fr_iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, j.item);

@@ -18,6 +18,7 @@ import os
 
 cimport cython
 cimport numpy as cnp
+from libc.math cimport INFINITY
 from libc.stdint cimport uint16_t
 
 from fastreg cimport _cfastreg as c
@@ -327,6 +328,57 @@ cdef class Penalty:
     def _prox(self, x, double t, double d, out=None):
         """Soft-threshold by t (if the l1 term is on), then divide by d."""
         return self._elementwise(x, out, self._terms, True, t, d)
+
+    def prox(self, x, step, out=None):
+        """The proximal map of ``step * penalty`` at ``x``.
+
+        ``argmin_z step*penalty(z) + ½‖z − x‖²``: L1 soft-thresholds by
+        ``step*l1`` (exact zeros inside the threshold, signs kept, NaN stays
+        NaN); L2 divides by ``1 + 2*step*l2``; L1L2 does both, in that order.
+        Computed in ``x``'s dtype (float16 and bfloat16 in float32, rounded
+        once).
+
+        Args:
+            x: The weights (same input rules as calling the regularizer).
+            step: The step size: a finite real number ≥ 0 that fits in a
+                float (0 gives ``x`` back, whatever the factors).
+            out: Optional array for the result (same shape and dtype,
+                writeable); ``out=x`` updates ``x`` in place.
+
+        Returns:
+            The result array (``out`` when given).
+
+        Raises:
+            ValueError: for an invalid ``step``, or when ``1 + 2*step*l2`` is
+                not positive (negative ``l2``); ``out`` errors as
+                :meth:`gradient`.
+        """
+        cdef double s, d
+        # A float step that is finite and >= 0 is checked here; anything else
+        # (ints, NumPy scalars, Fractions, errors) by fastreg._proximal, whose
+        # messages are the documented ones.
+        if type(step) is float and 0.0 <= <double>step < INFINITY:
+            s = <double>step
+        else:
+            s = _proximal().check_step(step)
+        if s == 0.0:  # the identity, also for a factor stored as inf (0*inf is nan)
+            return self._elementwise(x, out, self._terms, True, 0.0, 1.0)
+        d = 1.0 + 2.0 * s * self._b
+        if self._terms & c.FR_SQ and not d > 0.0:
+            _proximal().undefined(s, self._b)
+        return self._elementwise(x, out, self._terms, True, s * self._a, d)
+
+
+cdef object _proximal_module = None
+
+
+cdef object _proximal():
+    """fastreg._proximal (imported on first use: it imports this module)."""
+    global _proximal_module
+    if _proximal_module is None:
+        from fastreg import _proximal as m
+        _proximal_module = m
+    return _proximal_module
 
 
 def _new_penalty(cls):

@@ -65,8 +65,10 @@ cdef cnp.ndarray _out_array(cnp.ndarray xa, object out):
                 and cnp.PyArray_ISNOTSWAPPED(oa)
                 and cnp.PyArray_SAMESHAPE(oa, xa)
                 and cnp.PyArray_ISWRITEABLE(oa)
-                and not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
-                                          cnp.PyArray_STRIDES(oa), cnp.PyArray_ITEMSIZE(oa))):
+                and (cnp.PyArray_IS_C_CONTIGUOUS(oa)  # distinct elements: skip the C check
+                     or not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
+                                              cnp.PyArray_STRIDES(oa),
+                                              cnp.PyArray_ITEMSIZE(oa)))):
             return oa
     _convert.bad_out(xa, out)
 
@@ -83,6 +85,13 @@ cdef bint _overlaps(cnp.ndarray a, cnp.ndarray b):
     cdef const char *blo
     cdef const char *bhi
     cdef int i
+    if cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_IS_C_CONTIGUOUS(b):
+        # the usual small call: each array is its [data, data + nbytes), and
+        # the very same elements only when the data pointers are equal
+        alo = <const char *>cnp.PyArray_DATA(a)
+        blo = <const char *>cnp.PyArray_DATA(b)
+        return (alo != blo and alo < blo + cnp.PyArray_NBYTES(b)
+                and blo < alo + cnp.PyArray_NBYTES(a))
     c.fr_extent(cnp.PyArray_DATA(a), cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
                 cnp.PyArray_STRIDES(a), cnp.PyArray_ITEMSIZE(a), &alo, &ahi)
     c.fr_extent(cnp.PyArray_DATA(b), cnp.PyArray_NDIM(b), cnp.PyArray_DIMS(b),

@@ -17,7 +17,7 @@ from fastreg._regularizer_base import show
 
 
 class Proximal:
-    """``prox`` for the C-backed regularizers (mixed into L1, L2, L1L2)."""
+    """The Python hooks of the C-backed regularizers (mixed into L1, L2, L1L2)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # L1, L2, L1L2 and their subclasses are called through vectorcall
@@ -34,46 +34,21 @@ class Proximal:
     ) -> Any:
         return _slow.elementwise(self, x, out, flags, prox, t, d)
 
-    def prox(self, x: Any, step: float, out: np.ndarray | None = None) -> np.ndarray:
-        """The proximal map of ``step * penalty`` at ``x``.
-
-        ``argmin_z step*penalty(z) + ½‖z − x‖²``: L1 soft-thresholds by
-        ``step*l1`` (exact zeros inside the threshold, signs kept, NaN stays
-        NaN); L2 divides by ``1 + 2*step*l2``; L1L2 does both, in that order.
-        Computed in ``x``'s dtype (float16 and bfloat16 in float32, rounded
-        once).
-
-        Args:
-            x: The weights (same input rules as calling the regularizer).
-            step: The step size: a finite real number ≥ 0 that fits in a
-                float (0 gives ``x`` back, whatever the factors).
-            out: Optional array for the result (same shape and dtype,
-                writeable); ``out=x`` updates ``x`` in place.
-
-        Returns:
-            The result array (``out`` when given).
-
-        Raises:
-            ValueError: for an invalid ``step``, or when ``1 + 2*step*l2`` is
-                not positive (negative ``l2``); ``out`` errors as
-                :meth:`gradient`.
-        """
-        s = _check_step(step)
-        a, b, terms, _ = self._params()  # type: ignore[attr-defined]
-        if s == 0.0:  # the identity, also for a factor stored as inf (0*inf is nan)
-            return self._prox(x, 0.0, 1.0, out)  # type: ignore[attr-defined]
-        d = 1.0 + 2.0 * s * b
-        if terms & _core.FR_SQ and not d > 0.0:
-            raise ValueError(
-                f"prox is undefined for step={s!r} with l2={b!r}: 1 + 2*step*l2 must be positive"
-            )
-        return self._prox(x, s * a, d, out)  # type: ignore[attr-defined]
+    # prox itself is _core.Penalty.prox: a float step is checked there in C,
+    # any other step by check_step below, and undefined() raises its error.
 
 
-def _check_step(step: Any) -> float:
+def undefined(s: float, b: float) -> None:
+    """Raise prox's error for a step where ``1 + 2*step*l2`` is not positive."""
+    raise ValueError(
+        f"prox is undefined for step={s!r} with l2={b!r}: 1 + 2*step*l2 must be positive"
+    )
+
+
+def check_step(step: Any) -> float:
+    """``step`` as a float, or prox's documented ValueError."""
     try:
         if type(step) is float or type(step) is int:
-            # the usual step: skip the isinstance chain below (~0.5 us per prox call)
             s = float(step)
         else:
             s = _check_step_kind(step)

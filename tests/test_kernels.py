@@ -282,6 +282,51 @@ def test_sums_every_alignment(simd_level, dtype):
             check_sums(base[off : off + n], f"{simd_level} offset={off} n={n}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_elementwise_every_alignment(simd_level, dtype):
+    """gradient, value_and_gradient and prox from start offsets 0..15
+    elements past a 64-byte boundary (AVX-512 reads a misaligned x with
+    aligned loads and rotated lanes, and peels prox's head to align out),
+    into an out at another offset, and in place."""
+    item = np.dtype(dtype).itemsize
+    n_max = 5000
+
+    def at(off, fill):
+        raw = np.zeros((n_max + 16) * item + 64, np.uint8)
+        start = (-raw.ctypes.data) % 64
+        base = raw[start : start + (n_max + 16) * item].view(dtype)
+        base[:] = fill
+        return base[off:]
+
+    xs = data("special", n_max + 16, dtype, seed=13)
+    prev = data("special", n_max + 16, dtype, seed=5)
+    p = penalty(0.01, 0.02, 3)
+    for off in range(16):
+        for n in (1, 5, 15, 17, 33, 64, 100, BLOCK - 1, BLOCK + 7, n_max):
+            what = f"{simd_level} offset={off} n={n}"
+            x = at(off, xs)[:n]
+            for terms in (1, 2, 3):
+                check_elementwise(x, 0.01, 0.02, terms, what)
+            value = p(x)
+            out = at((off + 5) % 16, prev)[:n]
+            before = out.copy()
+            v, g = p.value_and_gradient(x, out=out, accumulate=True)
+            assert_same(v, value, f"accumulate, out elsewhere {what}")
+            assert_same_array(
+                out, ref_grad(x, 0.01, 0.02, 3, out=before, accumulate=True), f"acc {what}"
+            )
+            expect = ref_grad(x, 0.01, 0.02, 3)
+            y = at(off, xs)[:n]
+            v, g = p.value_and_gradient(y, out=y)
+            assert_same(v, value, f"in place {what}")
+            assert_same_array(y, expect, f"in place {what}")
+            y = at(off, xs)[:n]
+            assert_same_array(p._prox(y, 0.1, 1.5, out=y), ref_prox(x, 0.1, 1.5, 3), f"prox {what}")
+            out = at((off + 5) % 16, prev)[:n]
+            p._prox(x, 0.1, 1.5, out=out)
+            assert_same_array(out, ref_prox(x, 0.1, 1.5, 3), f"prox, out elsewhere {what}")
+
+
 # ---- layouts -------------------------------------------------------------------
 
 
