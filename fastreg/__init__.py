@@ -24,6 +24,7 @@ except ImportError as _err:  # pragma: no cover - depends on how it was installe
 
 from fastreg import _threads, backend, kernels, regularizers, utils
 from fastreg._threads import get_num_threads, set_num_threads
+from fastreg.training import ParamGroup
 from fastreg.regularizers import (
     L1,
     L1L2,
@@ -48,6 +49,7 @@ __all__ = [
     "L1L2",
     "L2",
     "OrthogonalRegularizer",
+    "ParamGroup",
     "Regularizer",
     "backend",
     "deserialize",
