@@ -24,7 +24,6 @@ except ImportError as _err:  # pragma: no cover - depends on how it was installe
 
 from fastreg import _threads, backend, kernels, regularizers, utils
 from fastreg._threads import get_num_threads, set_num_threads
-from fastreg.training import ParamGroup
 from fastreg.regularizers import (
     L1,
     L1L2,
@@ -39,6 +38,7 @@ from fastreg.regularizers import (
     orthogonal_regularizer,
     serialize,
 )
+from fastreg.training import ParamGroup
 
 __version__ = "0.1.0"
 

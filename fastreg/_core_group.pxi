@@ -29,6 +29,7 @@ cdef bint _one_run(cnp.ndarray a) noexcept:
     return cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)
 
 
+@cython.auto_pickle(False)  # pointers into live arrays: nothing to pickle
 cdef class Group:
     """The C side of ``fastreg.ParamGroup``: weights on the C path, one call a step.
 
@@ -166,7 +167,8 @@ cdef cnp.ndarray _grad_for(cnp.ndarray w, object grad, Py_ssize_t i, bint writte
     if cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(w) or not cnp.PyArray_ISNOTSWAPPED(g):
         raise TypeError(f"grads[{i}] has dtype {g.dtype}, its weight {w.dtype}")
     if not cnp.PyArray_SAMESHAPE(g, w):
-        raise ValueError(f"grads[{i}] has shape {(<object>g).shape}, its weight {(<object>w).shape}")
+        raise ValueError(
+            f"grads[{i}] has shape {(<object>g).shape}, its weight {(<object>w).shape}")
     # element k of g must be element k of w in memory order
     if not (cnp.PyArray_IS_C_CONTIGUOUS(w) and cnp.PyArray_IS_C_CONTIGUOUS(g)
             or cnp.PyArray_IS_F_CONTIGUOUS(w) and cnp.PyArray_IS_F_CONTIGUOUS(g)):

@@ -73,7 +73,7 @@ class ParamGroup:
     >>> group.sgd_step([gW, gb], lr=0.1)  # W -= 0.1 * (gW + 2*0.5*W)
     2.625
     >>> W
-    array([[ 0.35, -0.9 ],
+    array([[ 0.35, -1.  ],
            [ 1.7 , -0.1 ]], dtype=float32)
     >>> b
     array([-0.1, -0.1], dtype=float32)
@@ -86,11 +86,15 @@ class ParamGroup:
             _check_weight(i, w)
         self._weights = weights
         self._regs = regs
-        self._fast = [w.dtype in _KERNEL_DTYPES and _on_c_path(r) for w, r in zip(weights, regs)]
+        self._fast = [
+            w.dtype in _KERNEL_DTYPES and _on_c_path(r) for w, r in zip(weights, regs, strict=True)
+        ]
         self._slow = [i for i, fast in enumerate(self._fast) if not fast]
         self._velocities: list[np.ndarray | None] | None = None
         # also checks that no two weights share memory
-        self._c = _core.Group(weights, [r if f else None for r, f in zip(regs, self._fast)], self._fast)
+        self._c = _core.Group(
+            weights, [r if f else None for r, f in zip(regs, self._fast, strict=True)], self._fast
+        )
 
     @classmethod
     def from_layers(cls, layers: Any) -> ParamGroup:
@@ -244,12 +248,12 @@ class ParamGroup:
         v = None if vels is None else vels[i]
 
         def apply() -> None:
-            nonlocal u
-            if v is not None:
-                v *= w.dtype.type(mu)
-                v += u
-                u = v
-            w[...] = w - w.dtype.type(lr) * u
+            step = u
+            if v is not None:  # v = mu*v + u, in place
+                np.multiply(v, w.dtype.type(mu), out=v)
+                np.add(v, u, out=v)
+                step = v
+            np.subtract(w, w.dtype.type(lr) * step, out=w)
 
         return apply
 
