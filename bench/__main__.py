@@ -97,6 +97,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="also print the project's own speed goals with PASS/MISS (for developers and CI)",
     )
+    ap.add_argument(
+        "--training",
+        action="store_true",
+        help="run the training benchmark instead (bench/training.py): ParamGroup steps and "
+        "a NumPy MLP, against per-array calls, NumPy and torch",
+    )
     ap.add_argument("--seed", type=int, default=12345)
     args = ap.parse_args(argv)
     args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
@@ -282,6 +288,10 @@ def _levels(spec: str, info: dict) -> list[str]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.training:
+        from bench import training
+
+        return training.main(quick=args.quick, targets=args.targets)
     t_start = time.perf_counter()
     try:
         fastreg = _env.import_fastreg()

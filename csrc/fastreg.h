@@ -36,6 +36,7 @@ enum { FR_F16 = 1, FR_F32 = 2, FR_F64 = 3, FR_BF16 = 4 };
 #define FR_OK     0
 #define FR_EDTYPE -1 /* unsupported element type */
 #define FR_EARG   -2 /* bad argument (ndim < 0, negative dimension) */
+#define FR_ENOMEM -3 /* fr_group: no memory for its per-superblock sums */
 
 /** @brief Sum |x| (FR_ABS) and/or x^2 (FR_SQ) over all elements, in double. */
 int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,
@@ -59,6 +60,42 @@ int fr_grad(const void *x, void *out, int ndim, const ptrdiff_t *shape, const pt
  */
 int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
             const ptrdiff_t *ostrides, int dtype, double t, double d, int flags);
+
+/*
+ * fr_group (fr_group.c): one call over all the weights of a model. Each
+ * weight (and its gradient and velocity) is n contiguous elements of one
+ * dtype, none overlapping any other array of the call (the caller checks).
+ * The regularizer of a weight with reg != 0 is a built-in one: l1, l2,
+ * terms and l1l2 as fr_penalty_value takes them (the gradient is
+ * l1*sign(w) + 2*l2*w, the terms in `terms`).
+ */
+typedef struct fr_param {
+    void *w;         /* the weight (updated in place by the steps) */
+    void *g;         /* its gradient: += by FR_GROUP_GRAD, read by the steps */
+    void *v;         /* FR_GROUP_SGD with momentum: the velocity, else NULL */
+    ptrdiff_t n;     /* elements */
+    int dtype;       /* FR_F32 or FR_F64 */
+    int reg;         /* 0: no regularizer (value 0, gradient 0) */
+    int terms, l1l2; /* FR_ABS | FR_SQ; Keras's L1L2 rule */
+    double l1, l2;   /* the factors as stored */
+    double value;    /* out: the weight's penalty, as fr_penalty_value */
+} fr_param;
+
+enum {
+    FR_GROUP_VALUE = 0, /* the values only; g may be NULL */
+    FR_GROUP_GRAD,      /* g += grad R(w) */
+    FR_GROUP_SGD,       /* u = g + grad R(w); [v = mu*v + u; u = v]; w = w - lr*u */
+    FR_GROUP_PROX       /* w = prox_{lr*R}(w - lr*g) */
+};
+
+/**
+ * @brief One op over count weights in one pass over memory; *total = the
+ * float64 sum of the values, in weight order, from +0. Each value is that
+ * of the weight before the op, bit-identical to fr_reduce +
+ * fr_penalty_value on it. lr and momentum are finite and >= 0 (the caller
+ * checks); v is used only when momentum is not 0 and v is not NULL.
+ */
+int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, double *total);
 
 /** @brief Lowest and one-past-highest byte an n-d strided array touches. */
 void fr_extent(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_t *strides,

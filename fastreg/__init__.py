@@ -38,6 +38,7 @@ from fastreg.regularizers import (
     orthogonal_regularizer,
     serialize,
 )
+from fastreg.training import ParamGroup
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "L1L2",
     "L2",
     "OrthogonalRegularizer",
+    "ParamGroup",
     "Regularizer",
     "backend",
     "deserialize",

@@ -48,3 +48,26 @@ cdef extern from "fastreg.h" nogil:
     int fr_set_num_threads(int n)
     int fr_get_num_threads()
     int fr_set_parallel_min(int superblocks)
+
+    enum:
+        FR_ENOMEM
+        FR_GROUP_VALUE
+        FR_GROUP_GRAD
+        FR_GROUP_SGD
+        FR_GROUP_PROX
+
+    ctypedef struct fr_param:
+        void *w
+        void *g
+        void *v
+        npy_intp n
+        int dtype
+        int reg
+        int terms
+        int l1l2
+        double l1
+        double l2
+        double value
+
+    int fr_group(fr_param *p, npy_intp count, int op, double lr, double momentum,
+                 double *total)

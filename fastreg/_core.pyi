@@ -49,3 +49,22 @@ class Penalty:
     ) -> tuple[Any, np.ndarray]: ...
     def _prox(self, x: Any, t: float, d: float, out: np.ndarray | None = None) -> np.ndarray: ...
     def prox(self, x: Any, step: float, out: np.ndarray | None = None) -> np.ndarray: ...
+
+# fastreg.ParamGroup's C side (_core_group.pxi, csrc/fr_group.c)
+GROUP_VALUE: int
+GROUP_GRAD: int
+GROUP_SGD: int
+GROUP_PROX: int
+
+@disjoint_base
+class Group:
+    def __new__(cls, weights: list[Any], regs: list[Any], members: list[Any]) -> Group: ...
+    def step(
+        self,
+        op: int,
+        grads: list[Any] | None,
+        lr: float,
+        momentum: float,
+        vels: list[Any] | None,
+        values: np.ndarray | None,
+    ) -> float: ...

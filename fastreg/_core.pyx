@@ -438,3 +438,4 @@ _enable_vectorcall(Penalty)
 
 include "_core_calls.pxi"
 include "_core_control.pxi"
+include "_core_group.pxi"

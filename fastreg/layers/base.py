@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from fastreg import backend, regularizers
+from fastreg.layers._gradients import _Gradients
 from fastreg.layers._input_spec import _shape_tuple
 from fastreg.layers._nest import _nest_flatten, _nest_map, _to_snake_case, _unique_name
 from fastreg.layers._tracking import _Tracking
@@ -75,7 +76,7 @@ _LAYER_KWARGS = {
 }
 
 
-class Layer(_Tracking):
+class Layer(_Tracking, _Gradients):
     """Base layer with Keras 2's weight, loss and sublayer bookkeeping.
 
     Subclass it like a Keras layer: create weights in ``build`` with

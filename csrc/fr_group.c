@@ -1,0 +1,259 @@
+/*
+ * fr_group.c - one call over all the weights of a model (fastreg.h's
+ * fr_group): their penalties, their gradients added into the gradient
+ * arrays, or a whole SGD / proximal-SGD update, in one pass over memory.
+ *
+ * Every weight is one contiguous run (the caller checks; weights are
+ * long-lived arrays that NumPy allocates contiguous). Each run is cut into
+ * superblocks of FR_SUPER blocks, exactly as fr_driver.c cuts it, and the
+ * superblocks of all weights are the pieces of one job on the pool of
+ * fr_threads.c. Each piece keeps its lane sums S in its own slot; after the
+ * job, each weight's slots are added in superblock order into T and folded
+ * (fr_contract.h). Those are the additions fr_reduce makes, in its order,
+ * so every value is bit-identical to calling the regularizer on the weight,
+ * for any ISA and any thread count.
+ *
+ * Per block (FR_BLOCK elements, in L1 once read), the kernels of the active
+ * table do the parts that must match the single-array calls bit for bit:
+ * the canonical sums, the gradient a*sign(w) + b*w, the prox. The update
+ * itself is a plain loop the compiler vectorises, in the element type,
+ * every product rounded on its own (-ffp-contract=off), so it is what
+ * NumPy computes for the same expression:
+ *   SGD:      u = g + grad(w); [v = mu*v + u; u = v]; w = w - lr*u
+ *   prox-SGD: w = prox(w - lr*g)
+ * The value is taken from the block before the block is updated: the
+ * penalty returned is that of the weights the step started from.
+ */
+#include "fr_kernel_abi.h"
+#include "fr_threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SUPER_N ((ptrdiff_t)FR_BLOCK * FR_SUPER)
+
+/* One superblock of one weight. */
+typedef struct {
+    ptrdiff_t param, first, m;
+} piece;
+
+typedef struct {
+    const struct fr_kernels *k; /* read once: every piece uses one ISA */
+    fr_param *p;
+    piece *pieces;
+    fr_lanes *sums; /* piece i's S in sums[i] */
+    int op;
+    double lr, mu;
+} job;
+
+/* The element-wise update of one block, after tmp = grad(w) (or with no
+   term on, tmp unused). T is float or double; restrict lets the compiler
+   vectorise, which keeps the order of every operation. */
+#define SGD_LOOP(T)                                                                                \
+    do {                                                                                           \
+        T *restrict w = (T *)wp, lr_ = (T)lr, mu_ = (T)mu;                                         \
+        const T *restrict g = (const T *)gp, *restrict t = (const T *)tp;                          \
+        T *restrict v = (T *)vp;                                                                   \
+        size_t i;                                                                                  \
+        if (!t && !v)                                                                              \
+            for (i = 0; i < n; i++)                                                                \
+                w[i] = w[i] - lr_ * g[i];                                                          \
+        else if (!v)                                                                               \
+            for (i = 0; i < n; i++)                                                                \
+                w[i] = w[i] - lr_ * (g[i] + t[i]);                                                 \
+        else if (!t)                                                                               \
+            for (i = 0; i < n; i++) {                                                              \
+                v[i] = mu_ * v[i] + g[i];                                                          \
+                w[i] = w[i] - lr_ * v[i];                                                          \
+            }                                                                                      \
+        else                                                                                       \
+            for (i = 0; i < n; i++) {                                                              \
+                v[i] = mu_ * v[i] + (g[i] + t[i]);                                                 \
+                w[i] = w[i] - lr_ * v[i];                                                          \
+            }                                                                                      \
+    } while (0)
+
+static void sgd_f32(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
+                    double mu)
+{
+    SGD_LOOP(float);
+}
+
+static void sgd_f64(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
+                    double mu)
+{
+    SGD_LOOP(double);
+}
+
+/* out = w - lr*g, the point the prox is taken at. */
+static void descend_f32(const float *restrict w, const float *restrict g, float *restrict out,
+                        size_t n, float lr)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        out[i] = w[i] - lr * g[i];
+}
+
+static void descend_f64(const double *restrict w, const double *restrict g, double *restrict out,
+                        size_t n, double lr)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        out[i] = w[i] - lr * g[i];
+}
+
+/* One block of c elements of weight p, element offset `at`. */
+static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int flags, fr_lanes *s)
+{
+    const struct fr_kernels *k = j->k;
+    int f64 = p->dtype == FR_F64, terms = flags & (FR_ABS | FR_SQ);
+    size_t item = f64 ? 8 : 4, off = (size_t)at * item;
+    char *w = (char *)p->w + off, *g = p->g ? (char *)p->g + off : NULL;
+    char *v = p->v && j->mu != 0.0 ? (char *)p->v + off : NULL;
+    double a = p->l1, b = 2.0 * p->l2; /* the gradient's factors, as Penalty.gradient */
+    union {
+        double d[FR_BLOCK];
+        float f[FR_BLOCK];
+    } tmp;
+    switch (j->op) {
+    case FR_GROUP_VALUE:
+        if (terms && f64)
+            k->sum_f64((const double *)w, c, terms, s);
+        else if (terms)
+            k->sum_f32((const float *)w, c, terms, s);
+        break;
+    case FR_GROUP_GRAD: /* g += grad(w), the sums in the same pass */
+        if (terms && f64)
+            k->grad_f64((const double *)w, (double *)g, c, a, b, flags | FR_ACC | FR_VALUE, s);
+        else if (terms)
+            k->grad_f32((const float *)w, (float *)g, c, (float)a, (float)b,
+                        flags | FR_ACC | FR_VALUE, s);
+        break;
+    case FR_GROUP_SGD: /* tmp = grad(w) and the sums, then the update */
+        if (terms && f64)
+            k->grad_f64((const double *)w, tmp.d, c, a, b, flags | FR_VALUE, s);
+        else if (terms)
+            k->grad_f32((const float *)w, tmp.f, c, (float)a, (float)b, flags | FR_VALUE, s);
+        (f64 ? sgd_f64 : sgd_f32)(w, g, terms ? (const void *)&tmp : NULL, v, c, j->lr, j->mu);
+        break;
+    default: { /* FR_GROUP_PROX: the sums, then w = prox(w - lr*g) */
+        /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity) */
+        double t = j->lr == 0.0 ? 0.0 : j->lr * p->l1;
+        double d = j->lr == 0.0 ? 1.0 : 1.0 + 2.0 * j->lr * p->l2;
+        if (f64) {
+            if (terms)
+                k->sum_f64((const double *)w, c, terms, s);
+            descend_f64((const double *)w, (const double *)g, terms ? tmp.d : (double *)w, c,
+                        j->lr);
+            if (terms)
+                k->prox_f64(tmp.d, (double *)w, c, t, d, terms);
+        } else {
+            if (terms)
+                k->sum_f32((const float *)w, c, terms, s);
+            descend_f32((const float *)w, (const float *)g, terms ? tmp.f : (float *)w, c,
+                        (float)j->lr);
+            if (terms)
+                k->prox_f32(tmp.f, (float *)w, c, (float)t, (float)d, terms);
+        }
+    }
+    }
+}
+
+/* Piece i: its superblock, block by block, S into its own slot. */
+static void run_piece(void *ctx, ptrdiff_t i)
+{
+    const job *j = (const job *)ctx;
+    const piece *pc = &j->pieces[i];
+    const fr_param *p = &j->p[pc->param];
+    fr_lanes *s = &j->sums[i];
+    int flags = p->reg ? p->terms & (FR_ABS | FR_SQ) : 0;
+    ptrdiff_t at = pc->first, end = pc->first + pc->m;
+    if (p->n > SUPER_N)
+        flags |= FR_STREAM; /* a hint about the whole array; never changes a bit */
+    memset(s, 0, sizeof *s);
+    for (; at < end; at += FR_BLOCK)
+        block(j, p, at, (size_t)(end - at < FR_BLOCK ? end - at : FR_BLOCK), flags, s);
+}
+
+/* Fold halves (fr_contract.h): for h = LANES/2 ... 1: v[j] += v[j + h]. */
+static double fold(double *v)
+{
+    int h, i;
+    for (h = FR_LANES64 / 2; h >= 1; h /= 2)
+        for (i = 0; i < h; i++)
+            v[i] = v[i] + v[i + h];
+    return v[0];
+}
+
+/* Weight q's value from its pieces' slots: T = 0; T += S in superblock
+   order; fold. (With one superblock T = 0 + S = S, as fr_driver.c's
+   shortcut: lanes are never -0.) */
+static void finish(fr_param *q, const fr_lanes *sums)
+{
+    fr_lanes t;
+    ptrdiff_t np = (q->n + SUPER_N - 1) / SUPER_N, i;
+    int j;
+    double sa = 0.0, ss = 0.0;
+    memset(&t, 0, sizeof t);
+    for (i = 0; i < np; i++)
+        for (j = 0; j < FR_LANES64; j++) {
+            t.abs[j] = t.abs[j] + sums[i].abs[j];
+            t.sq[j] = t.sq[j] + sums[i].sq[j];
+        }
+    if (q->terms & FR_ABS)
+        sa = fold(t.abs);
+    if (q->terms & FR_SQ)
+        ss = fold(t.sq);
+    q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
+}
+
+int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, double *total)
+{
+    ptrdiff_t i, np = 0, elems = 0, at;
+    job j;
+    if (count < 0 || op < FR_GROUP_VALUE || op > FR_GROUP_PROX)
+        return FR_EARG;
+    for (i = 0; i < count; i++) {
+        if (p[i].dtype != FR_F32 && p[i].dtype != FR_F64)
+            return FR_EDTYPE;
+        if (p[i].n < 0 || (op != FR_GROUP_VALUE && !p[i].g))
+            return FR_EARG;
+        np += (p[i].n + SUPER_N - 1) / SUPER_N;
+        elems += p[i].n;
+    }
+    memset(&j, 0, sizeof j);
+    j.k = fr_active();
+    j.p = p;
+    j.op = op;
+    j.lr = lr;
+    j.mu = momentum;
+    /* one allocation: the pieces, then their slots */
+    j.sums = (fr_lanes *)malloc((size_t)(np ? np : 1) * (sizeof(fr_lanes) + sizeof(piece)));
+    if (!j.sums)
+        return FR_ENOMEM;
+    j.pieces = (piece *)(j.sums + np);
+    for (i = 0, np = 0; i < count; i++)
+        for (at = 0; at < p[i].n; at += SUPER_N, np++) {
+            j.pieces[np].param = i;
+            j.pieces[np].first = at;
+            j.pieces[np].m = p[i].n - at < SUPER_N ? p[i].n - at : SUPER_N;
+        }
+    /* Go parallel as fr_driver.c would for one array of all the elements:
+       32 small weights are 32 pieces, but not worth waking a thread. */
+    if (fr_threads_for((elems + SUPER_N - 1) / SUPER_N) > 1)
+        fr_parallel(np, run_piece, &j);
+    else
+        for (i = 0; i < np; i++)
+            run_piece(&j, i);
+    *total = 0.0;
+    for (i = 0, np = 0; i < count; i++) {
+        p[i].value = 0.0;
+        if (p[i].reg) {
+            finish(&p[i], j.sums + np);
+            *total = *total + p[i].value; /* in weight order, in float64 */
+        }
+        np += (p[i].n + SUPER_N - 1) / SUPER_N;
+    }
+    free(j.sums);
+    return FR_OK;
+}

@@ -1,0 +1,197 @@
+# Part of fastreg/_core.pyx (textually included there; shares its module state).
+
+# ---- many weights in one C call (csrc/fr_group.c), for fastreg.ParamGroup --
+
+from cpython.mem cimport PyMem_Calloc, PyMem_Free
+from libc.stdlib cimport qsort
+
+GROUP_VALUE = c.FR_GROUP_VALUE
+GROUP_GRAD = c.FR_GROUP_GRAD
+GROUP_SGD = c.FR_GROUP_SGD
+GROUP_PROX = c.FR_GROUP_PROX
+
+
+cdef struct _Span:
+    # the bytes one array of a step covers, and which array it is
+    const char *lo
+    const char *hi
+    Py_ssize_t who  # 2*i: weights[i]; 2*i + 1: grads[i]
+
+
+cdef int _span_cmp(const void *a, const void *b) noexcept nogil:
+    cdef const _Span *x = <const _Span *>a
+    cdef const _Span *y = <const _Span *>b
+    return -1 if x.lo < y.lo else (1 if x.lo > y.lo else 0)
+
+
+cdef bint _one_run(cnp.ndarray a) noexcept:
+    """a's elements are one run in memory (C or Fortran order)."""
+    return cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)
+
+
+@cython.auto_pickle(False)  # pointers into live arrays: nothing to pickle
+cdef class Group:
+    """The C side of ``fastreg.ParamGroup``: weights on the C path, one call a step.
+
+    ``Group(weights, regs, members)``: ``members[i]`` true puts
+    ``weights[i]`` (a contiguous native float32/float64 ndarray) on the C
+    path with ``regs[i]`` (a ``Penalty`` or None); the other entries are
+    ParamGroup's Python fallback and are not looked at here. A step
+    re-reads each weight's data pointer, size, layout and writeability and
+    the regularizer's factors (all cheap), and checks every gradient.
+    """
+    cdef c.fr_param *_p
+    cdef Py_ssize_t _count
+    cdef list _weights, _regs
+    cdef bytes _on
+
+    def __cinit__(self, list weights, list regs, list members):
+        self._count = len(weights)
+        self._weights = weights
+        self._regs = regs
+        self._on = bytes([1 if m else 0 for m in members])
+        self._p = <c.fr_param *>PyMem_Calloc(max(self._count, 1), sizeof(c.fr_param))
+        if self._p == NULL:
+            raise MemoryError()
+        self._refresh(None, None, 0)  # the overlap check of the weights alone
+
+    def __dealloc__(self):
+        PyMem_Free(self._p)
+
+    cdef int _refresh(self, list grads, list vels, int op) except -1:
+        """Fill the descriptors for one call, or raise before anything is written."""
+        cdef Py_ssize_t i, m = 0
+        cdef cnp.ndarray w, g, v
+        cdef c.fr_param *p
+        cdef Penalty r
+        cdef _Span *spans = <_Span *>PyMem_Calloc(2 * max(self._count, 1), sizeof(_Span))
+        if spans == NULL:
+            raise MemoryError()
+        try:
+            for i in range(self._count):
+                p = &self._p[i]
+                w = <cnp.ndarray>self._weights[i]
+                if not self._on[i]:
+                    # ParamGroup's fallback: no part in the C call (n = 0, and
+                    # any non-NULL g, never read), but no gradient may share
+                    # its memory either
+                    p.reg, p.n, p.dtype, p.g, p.v = 0, 0, c.FR_F32, self._p, NULL
+                    spans[m].lo = <const char *>cnp.PyArray_DATA(w)
+                    spans[m].hi = spans[m].lo + cnp.PyArray_NBYTES(w)
+                    spans[m].who = 2 * i
+                    m += 1
+                    continue
+                if not (cnp.PyArray_ISWRITEABLE(w) and _one_run(w)):
+                    raise ValueError(f"weights[{i}] is no longer a writeable contiguous array")
+                p.w = cnp.PyArray_DATA(w)
+                p.n = cnp.PyArray_SIZE(w)
+                p.dtype = _code(w)
+                p.g = p.v = NULL
+                spans[m].lo = <const char *>p.w
+                spans[m].hi = spans[m].lo + p.n * cnp.PyArray_ITEMSIZE(w)
+                spans[m].who = 2 * i
+                m += 1
+                if self._regs[i] is None:
+                    p.reg = 0
+                else:
+                    r = <Penalty>self._regs[i]
+                    p.reg, p.terms, p.l1l2, p.l1, p.l2 = 1, r._terms, r._l1l2, r._a, r._b
+                if grads is not None:
+                    g = _grad_for(w, grads[i], i, op == c.FR_GROUP_GRAD)
+                    p.g = cnp.PyArray_DATA(g)
+                    spans[m].lo = <const char *>p.g
+                    spans[m].hi = spans[m].lo + p.n * cnp.PyArray_ITEMSIZE(w)
+                    spans[m].who = 2 * i + 1
+                    m += 1
+                if vels is not None and vels[i] is not None:
+                    v = <cnp.ndarray>vels[i]
+                    if cnp.PyArray_SIZE(v) != p.n:
+                        raise ValueError(f"weights[{i}] changed size since its momentum was made")
+                    p.v = cnp.PyArray_DATA(v)
+            _check_spans(spans, m)
+        finally:
+            PyMem_Free(spans)
+        return 0
+
+    def step(self, int op, list grads, double lr, double momentum, list vels, values):
+        """One fr_group call; the C members' total (float64, in order).
+
+        ``values``: None, or a float64 ndarray of length count whose C
+        members' entries get each weight's value.
+        """
+        cdef double total = 0.0
+        cdef Py_ssize_t i, n = 0
+        cdef int err
+        cdef double *out
+        if grads is not None and len(grads) != self._count:
+            raise ValueError(f"got {len(grads)} gradients for {self._count} weights")
+        self._refresh(grads, vels, op)
+        if op == c.FR_GROUP_PROX:
+            self._check_prox(lr)
+        for i in range(self._count):
+            n += self._p[i].n
+        if n < GIL_MIN:
+            err = c.fr_group(self._p, self._count, op, lr, momentum, &total)
+        else:
+            with nogil:
+                err = c.fr_group(self._p, self._count, op, lr, momentum, &total)
+        if err != c.FR_OK:
+            raise RuntimeError(f"fastreg kernel error {err}")
+        if values is not None:
+            out = <double *>cnp.PyArray_DATA(<cnp.ndarray>values)
+            for i in range(self._count):
+                if self._on[i]:
+                    out[i] = self._p[i].value
+        return total
+
+    cdef int _check_prox(self, double lr) except -1:
+        """1 + 2*lr*l2 must be positive (a negative l2), as Proximal.prox checks."""
+        cdef Py_ssize_t i
+        cdef c.fr_param *p
+        for i in range(self._count):
+            p = &self._p[i]
+            if self._on[i] and p.reg and p.terms & c.FR_SQ and lr != 0.0:
+                if not 1.0 + 2.0 * lr * p.l2 > 0.0:
+                    raise ValueError(
+                        f"prox_step is undefined for lr={lr!r} with l2={p.l2!r} "
+                        f"(weights[{i}]): 1 + 2*lr*l2 must be positive")
+        return 0
+
+
+cdef cnp.ndarray _grad_for(cnp.ndarray w, object grad, Py_ssize_t i, bint written):
+    """grads[i] as the array the C call reads (and writes), or the error."""
+    cdef cnp.ndarray g
+    if not isinstance(grad, cnp.ndarray):
+        raise TypeError(f"grads[{i}] must be a NumPy array, got {type(grad).__name__}")
+    g = <cnp.ndarray>grad
+    if cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(w) or not cnp.PyArray_ISNOTSWAPPED(g):
+        raise TypeError(f"grads[{i}] has dtype {g.dtype}, its weight {w.dtype}")
+    if not cnp.PyArray_SAMESHAPE(g, w):
+        raise ValueError(
+            f"grads[{i}] has shape {(<object>g).shape}, its weight {(<object>w).shape}")
+    # element k of g must be element k of w in memory order
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(w) and cnp.PyArray_IS_C_CONTIGUOUS(g)
+            or cnp.PyArray_IS_F_CONTIGUOUS(w) and cnp.PyArray_IS_F_CONTIGUOUS(g)):
+        raise ValueError(f"grads[{i}] must be contiguous in the order of its weight")
+    if written and not cnp.PyArray_ISWRITEABLE(g):
+        raise ValueError(f"grads[{i}] is read-only")
+    return g
+
+
+cdef int _check_spans(_Span *spans, Py_ssize_t m) except -1:
+    """No two arrays of a call share a byte (sorted by start: neighbours only)."""
+    cdef Py_ssize_t k, j = -1
+    qsort(spans, m, sizeof(_Span), _span_cmp)
+    for k in range(m):
+        if spans[k].lo == spans[k].hi:
+            continue  # an empty array touches nothing
+        if j >= 0 and spans[k].lo < spans[j].hi:
+            raise ValueError(f"{_span_name(spans[j].who)} and {_span_name(spans[k].who)} "
+                             "share memory")
+        if j < 0 or spans[k].hi > spans[j].hi:
+            j = k
+    return 0
+
+
+cdef str _span_name(Py_ssize_t who):
+    return f"{'grads' if who & 1 else 'weights'}[{who // 2}]"
