@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from fastreg import _core, regularizers
-from fastreg._proximal import Proximal
 from fastreg._regularizer_base import show
 
 __all__ = ["ParamGroup"]
@@ -291,11 +290,10 @@ def _on_c_path(reg: Any) -> bool:
     if not isinstance(reg, _core.Penalty):
         return False
     cls = type(reg)
-    same = all(
+    return all(
         getattr(cls, m, None) is getattr(_core.Penalty, m)
-        for m in ("__call__", "gradient", "value_and_gradient", "_params")
+        for m in ("__call__", "gradient", "value_and_gradient", "prox", "_params")
     )
-    return same and getattr(cls, "prox", None) is Proximal.prox
 
 
 def _method(reg: Any, name: str, i: int, op: Any) -> Any:
