@@ -18,7 +18,9 @@
 #include "fr_compiler.h"
 #include "fr_iter.h"
 #include "fr_kernel_abi.h"
+#include "fr_lanes.h"
 #include "fr_threads.h"
+#include "fr_tiny.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,112 +34,6 @@ typedef union {
 static size_t item_of(int dtype)
 {
     return dtype == FR_F64 ? 8 : dtype == FR_F32 ? 4 : dtype == FR_F16 ? 2 : 0;
-}
-
-/* Zero the lane arrays a reduction uses (only those: this is per call). */
-static void lanes_clear(fr_lanes *l, int what)
-{
-    if (what & FR_ABS)
-        memset(l->abs, 0, FR_LANES64 * sizeof(double));
-    if (what & FR_SQ)
-        memset(l->sq, 0, FR_LANES64 * sizeof(double));
-}
-
-/* End of a superblock: T += S, then S = 0. */
-static void lanes_fold_super(fr_lanes *t, fr_lanes *s, int what)
-{
-    int j;
-    if (what & FR_ABS)
-        for (j = 0; j < FR_LANES64; j++) {
-            t->abs[j] = t->abs[j] + s->abs[j];
-            s->abs[j] = 0.0;
-        }
-    if (what & FR_SQ)
-        for (j = 0; j < FR_LANES64; j++) {
-            t->sq[j] = t->sq[j] + s->sq[j];
-            s->sq[j] = 0.0;
-        }
-}
-
-/* Fold halves: for h = lanes/2 ... 1: v[j] += v[j + h]. (A constant lane
-   count: the compiler unrolls it into a few vector adds.) */
-static double lanes_fold(double *v)
-{
-    int h, j;
-    FR_UNROLL
-    for (h = FR_LANES64 / 2; h >= 1; h /= 2) {
-        FR_UNROLL
-        for (j = 0; j < h; j++)
-            v[j] = v[j] + v[j + h];
-    }
-    return v[0];
-}
-
-static void lanes_result(fr_lanes *t, int what, double *sa, double *ss)
-{
-    if (sa)
-        *sa = (what & FR_ABS) ? lanes_fold(t->abs) : 0.0;
-    if (ss)
-        *ss = (what & FR_SQ) ? lanes_fold(t->sq) : 0.0;
-}
-
-/*
- * The element count of an array whose elements are one aligned run in
- * memory (C or Fortran order; size-1 axes ignored): its memory order is
- * then the canonical sequence itself. -1 for any other layout (and for a
- * negative dimension, which the iterator reports).
- */
-static ptrdiff_t run_length(const void *data, int ndim, const ptrdiff_t *shape,
-                            const ptrdiff_t *strides, size_t item)
-{
-    ptrdiff_t n = 1, expect = (ptrdiff_t)item;
-    int i;
-    if (ndim < 0 || ndim > FR_MAXDIM || ((uintptr_t)data & (item - 1)) != 0)
-        return -1;
-    for (i = ndim - 1; i >= 0; i--) { /* C order */
-        if (shape[i] < 0)
-            return -1;
-        if (shape[i] != 1 && strides[i] != expect)
-            break;
-        expect *= shape[i];
-        n *= shape[i];
-    }
-    if (i < 0)
-        return n;
-    n = 1;
-    expect = (ptrdiff_t)item;
-    for (i = 0; i < ndim; i++) { /* Fortran order */
-        if (shape[i] < 0 || (shape[i] != 1 && strides[i] != expect))
-            return -1;
-        expect *= shape[i];
-        n *= shape[i];
-    }
-    return n;
-}
-
-/*
- * 1 .. FR_LANES64 elements in one run: the kernels' tiny_* entries compute
- * the whole canonical reduction in registers (FR_TINY in fr_instantiate.h),
- * before reduce_blocks sets up its ~27 KiB of lanes, iterator and buffers.
- */
-static void reduce_tiny(const void *data, size_t n, int dtype, int what, double *sa, double *ss)
-{
-    const struct fr_kernels *k = fr_active();
-    float f[FR_LANES64];
-    /* the kernel writes the sums asked for straight into *sa / *ss */
-    if (sa && !(what & FR_ABS))
-        *sa = 0.0;
-    if (ss && !(what & FR_SQ))
-        *ss = 0.0;
-    what &= (sa ? FR_ABS : 0) | (ss ? FR_SQ : 0);
-    if (dtype == FR_F64) {
-        k->tiny_f64((const double *)data, n, what, sa, ss);
-    } else if (dtype == FR_F32) {
-        k->tiny_f32((const float *)data, n, what, sa, ss);
-    } else { /* float16 -> float32 (exact), then summed as float32 is */
-        k->f16_to_f32((const uint16_t *)data, f, n);
-        k->tiny_f32(f, n, what, sa, ss);
-    }
 }
 
 /* Elements in a superblock: the piece a thread takes. */
@@ -368,50 +264,12 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
     ptrdiff_t run;
     if (!item)
         return FR_EDTYPE;
-    run = run_length(data, ndim, shape, strides, item);
+    run = fr_run_length(data, ndim, shape, strides, item);
     if (run >= 1 && run <= FR_LANES64) {
-        reduce_tiny(data, (size_t)run, dtype, what, sum_abs, sum_sq);
+        fr_reduce_tiny(data, (size_t)run, dtype, what, sum_abs, sum_sq);
         return FR_OK;
     }
     return reduce_blocks(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq, run);
-}
-
-/*
- * 1 .. FR_LANES64 float32/float64 elements, x and out one run each (the
- * same strides): one partial block, so the kernels run on it directly. The
- * value's sums are the canonical reduction of tiny_* (as fr_reduce takes
- * them), before the gradient may overwrite x; the gradient itself has no
- * lanes. This skips run_job's lanes, buffers and superblock walk, most of
- * an n = 16 call.
- */
-static void elementwise_tiny(int is_prox, const void *x, void *out, size_t n, int dtype, double a,
-                             double b, int flags, double *sa, double *ss)
-{
-    const struct fr_kernels *k = fr_active();
-    int what = flags & (FR_ABS | FR_SQ);
-    if (is_prox) {
-        if (dtype == FR_F64)
-            k->prox_f64((const double *)x, (double *)out, n, a, b, what);
-        else
-            k->prox_f32((const float *)x, (float *)out, n, (float)a, (float)b, what);
-        return;
-    }
-    if (flags & FR_VALUE) {
-        if (sa)
-            *sa = 0.0;
-        if (ss)
-            *ss = 0.0;
-        what &= (sa ? FR_ABS : 0) | (ss ? FR_SQ : 0);
-        if (what && dtype == FR_F64)
-            k->tiny_f64((const double *)x, n, what, sa, ss);
-        else if (what)
-            k->tiny_f32((const float *)x, n, what, sa, ss);
-    }
-    flags &= ~FR_VALUE;
-    if (dtype == FR_F64)
-        k->grad_f64((const double *)x, (double *)out, n, a, b, flags, NULL);
-    else
-        k->grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, NULL);
 }
 
 /* Shared driver of the two element-wise operations. */
@@ -428,8 +286,8 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         return FR_EDTYPE;
     /* x and out one run each, element i of one at element i of the other
        (the same strides): read and written straight, without the iterator */
-    run = run_length(x, ndim, shape, xs, item);
-    if (run > 0 && run_length(out, ndim, shape, os, item) == run) {
+    run = fr_run_length(x, ndim, shape, xs, item);
+    if (run > 0 && fr_run_length(out, ndim, shape, os, item) == run) {
         for (i = 0; i < ndim; i++)
             if (shape[i] != 1 && xs[i] != os[i])
                 run = -1;
@@ -437,8 +295,8 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
         run = -1;
     }
     if (run >= 1 && run <= FR_LANES64 && dtype != FR_F16) {
-        elementwise_tiny(is_prox, x, out, (size_t)run, dtype, a, b, flags, value ? sum_abs : NULL,
-                         value ? sum_sq : NULL);
+        fr_elementwise_tiny(is_prox, x, out, (size_t)run, dtype, a, b, flags,
+                            value ? sum_abs : NULL, value ? sum_sq : NULL);
         return FR_OK;
     }
     memset(&j, 0, sizeof j);

@@ -25,6 +25,7 @@
  * penalty returned is that of the weights the step started from.
  */
 #include "fr_kernel_abi.h"
+#include "fr_lanes.h"
 #include "fr_threads.h"
 
 #include <stdlib.h>
@@ -175,16 +176,6 @@ static void run_piece(void *ctx, ptrdiff_t i)
         block(j, p, at, (size_t)(end - at < FR_BLOCK ? end - at : FR_BLOCK), flags, s);
 }
 
-/* Fold halves (fr_contract.h): for h = LANES/2 ... 1: v[j] += v[j + h]. */
-static double fold(double *v)
-{
-    int h, i;
-    for (h = FR_LANES64 / 2; h >= 1; h /= 2)
-        for (i = 0; i < h; i++)
-            v[i] = v[i] + v[i + h];
-    return v[0];
-}
-
 /* Weight q's value from its pieces' slots: T = 0; T += S in superblock
    order; fold. (With one superblock T = 0 + S = S, as fr_driver.c's
    shortcut: lanes are never -0.) */
@@ -201,9 +192,9 @@ static void finish(fr_param *q, const fr_lanes *sums)
             t.sq[j] = t.sq[j] + sums[i].sq[j];
         }
     if (q->terms & FR_ABS)
-        sa = fold(t.abs);
+        sa = lanes_fold(t.abs);
     if (q->terms & FR_SQ)
-        ss = fold(t.sq);
+        ss = lanes_fold(t.sq);
     q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
 }
 

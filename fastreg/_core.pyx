@@ -22,7 +22,7 @@ from libc.math cimport INFINITY
 from libc.stdint cimport uint16_t
 
 from fastreg cimport _cfastreg as c
-from fastreg import _convert
+from fastreg import _convert, _steps
 
 cnp.import_array()
 
@@ -355,87 +355,22 @@ cdef class Penalty:
         """
         cdef double s, d
         # A float step that is finite and >= 0 is checked here; anything else
-        # (ints, NumPy scalars, Fractions, errors) by fastreg._proximal, whose
+        # (ints, NumPy scalars, Fractions, errors) by fastreg._steps, whose
         # messages are the documented ones.
         if type(step) is float and 0.0 <= <double>step < INFINITY:
             s = <double>step
         else:
-            s = _proximal().check_step(step)
+            s = _steps.check_step(step)
         if s == 0.0:  # the identity, also for a factor stored as inf (0*inf is nan)
             return self._elementwise(x, out, self._terms, True, 0.0, 1.0)
         d = 1.0 + 2.0 * s * self._b
         if self._terms & c.FR_SQ and not d > 0.0:
-            _proximal().undefined(s, self._b)
+            _steps.undefined(s, self._b)
         return self._elementwise(x, out, self._terms, True, s * self._a, d)
 
 
-cdef object _proximal_module = None
-
-
-cdef object _proximal():
-    """fastreg._proximal (imported on first use: it imports this module)."""
-    global _proximal_module
-    if _proximal_module is None:
-        from fastreg import _proximal as m
-        _proximal_module = m
-    return _proximal_module
-
-
-def _new_penalty(cls):
-    """An unset instance of cls, for unpickling (Penalty.__reduce__)."""
-    return cls.__new__(cls)
-
-
-def _slot_names(cls):
-    """The attribute names of the __slots__ declared by cls and its bases.
-
-    Private names are mangled as Python stores them (``__x`` declared in
-    class ``C`` is the attribute ``_C__x``); ``__dict__`` and
-    ``__weakref__`` are not values.
-    """
-    names = []
-    for klass in cls.__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        if isinstance(slots, str):
-            slots = (slots,)
-        for name in slots:
-            if name in ("__dict__", "__weakref__"):
-                continue
-            if name.startswith("__") and not name.endswith("__"):
-                name = f"_{klass.__name__.lstrip('_')}{name}"
-            names.append(name)
-    return names
-
-
-cdef object _penalty_call1(object self, object x):
-    """Penalty instances' vectorcall with one argument (fr_penalty_vectorcall)."""
-    return (<Penalty>self)._call(x)
-
-
-fr_penalty_call1 = _penalty_call1
-
-
-cdef Py_ssize_t _vectorcall_offset():
-    """Where every Penalty instance (and subclass instance) keeps its entry point."""
-    cdef Penalty probe = Penalty.__new__(Penalty)
-    return <char *>&probe._vectorcall - <char *><void *>probe
-
-
-cdef Py_ssize_t _VECTORCALL_OFFSET = _vectorcall_offset()
-
-
-def _enable_vectorcall(cls):
-    """Call instances of cls (Penalty or a subclass) through vectorcall.
-
-    A no-op, returning False, for a class whose ``__call__`` is not
-    Penalty's (a subclass that overrides it keeps its own).
-    """
-    return bool(fr_enable_vectorcall(cls, Penalty, _VECTORCALL_OFFSET))
-
-
-_enable_vectorcall(Penalty)
-
-
+include "_core_pickle.pxi"
+include "_core_vectorcall.pxi"
 include "_core_calls.pxi"
 include "_core_control.pxi"
 include "_core_group.pxi"
