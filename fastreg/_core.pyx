@@ -37,6 +37,9 @@ FR_SQ = c.FR_SQ
 FR_ACC = c.FR_ACC
 FR_VALUE = c.FR_VALUE
 FR_BF16 = c.FR_BF16
+FR_F16 = c.FR_F16
+FR_F32 = c.FR_F32
+FR_F64 = c.FR_F64
 
 cdef enum:
     # Below this many elements releasing and re-taking the GIL costs more
@@ -103,6 +106,10 @@ def sum_abs(x):
 
 sum |x| over every element, accumulated in float64."""
     cdef double sa = 0.0
+    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
+        lazy = _convert.kernel_deferred(x, c.FR_ABS)
+        if lazy is not None:
+            return lazy
     _reduce(_array(x), c.FR_ABS, &sa, NULL)
     return sa
 
@@ -115,6 +122,10 @@ def sum_squares(x):
 
 sum x**2 over every element, accumulated in float64."""
     cdef double ss = 0.0
+    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
+        lazy = _convert.kernel_deferred(x, c.FR_SQ)
+        if lazy is not None:
+            return lazy
     _reduce(_array(x), c.FR_SQ, NULL, &ss)
     return ss
 
@@ -127,6 +138,10 @@ def sum_abs_squares(x):
 
 (sum |x|, sum x**2) in one pass over memory."""
     cdef double sa = 0.0, ss = 0.0
+    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
+        lazy = _convert.kernel_deferred(x, c.FR_ABS | c.FR_SQ)
+        if lazy is not None:
+            return lazy
     _reduce(_array(x), c.FR_ABS | c.FR_SQ, &sa, &ss)
     return sa, ss
 

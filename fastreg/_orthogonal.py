@@ -67,7 +67,7 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = str(mode)
 
     def _input(self, inputs: Any) -> np.ndarray:
-        x = _convert.as_float_array(inputs)
+        x = _convert.float_array(inputs)
         if x.ndim != 2:
             raise ValueError(
                 "Inputs to OrthogonalRegularizer must have rank 2. "
