@@ -157,6 +157,10 @@ def _apply(pen: Any, x: np.ndarray, out: Any, flags: int, prox: bool, t: float, 
 
 # the partial sums of a block: float64, whatever the array's dtype
 _SUMS = np.dtype([("sa", np.float64), ("ss", np.float64)])
+DASK_OUT = (
+    "out= cannot take a dask result (dask arrays are immutable): use the returned "
+    "lazy array, e.g. da.store(result, target)"
+)
 _CODES = {"float16": _core.FR_F16, "float32": _core.FR_F32, "float64": _core.FR_F64}
 
 
@@ -226,6 +230,13 @@ def dask_value(pen: Any, x: Any) -> Any:
     )
 
 
+def dask_float_array(x: Any) -> Any:
+    """x, if it is a dask array of a dtype fastreg computes in (else TypeError)."""
+    x = _dask_array(x)
+    _check_dask_dtype(x)
+    return x
+
+
 def _check_dask_dtype(x: Any) -> np.dtype:
     """x's dtype, if fastreg computes in it (the same policy as for ndarrays)."""
     return _convert._float_dtype(np.empty(0, x.dtype)).dtype.newbyteorder("=")
@@ -242,10 +253,7 @@ def dask_elementwise(
 ) -> Any:
     """gradient / prox as lazy map_blocks; value_and_gradient as (lazy value, lazy gradient)."""
     if out is not None:
-        raise TypeError(
-            "out= cannot take a dask result (dask arrays are immutable): use the returned "
-            "lazy array, e.g. da.store(result, target)"
-        )
+        raise TypeError(DASK_OUT)
     if flags & _core.FR_ACC:
         raise ValueError("accumulate=True needs an out= array to add into")
     dtype = _check_dask_dtype(x)
