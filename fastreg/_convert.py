@@ -65,7 +65,7 @@ _EMPTY_OBJECT = np.empty((), dtype=object)
 
 
 def _kind(x: Any) -> str:
-    """"torch", "jax", "dask" or "" for anything else."""
+    """ "torch", "jax", "dask" or "" for anything else."""
     t = type(x)
     kind = _KINDS.get(t)
     if kind is None:

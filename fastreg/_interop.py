@@ -45,8 +45,7 @@ def torch_view(t: Any) -> np.ndarray:
     """The ndarray sharing t's memory (any strides), or a clear TypeError."""
     if t.requires_grad:
         raise TypeError(
-            "fastreg cannot read a tensor that requires grad (it has no autograd); "
-            "pass x.detach()"
+            "fastreg cannot read a tensor that requires grad (it has no autograd); pass x.detach()"
         )
     if not t.is_cpu:
         raise TypeError(
@@ -121,9 +120,7 @@ def value(pen: Any, x: Any) -> Any:
     return pen(_convert.from_python(x))
 
 
-def elementwise(
-    pen: Any, x: Any, out: Any, flags: int, prox: bool, t: float, d: float
-) -> Any:
+def elementwise(pen: Any, x: Any, out: Any, flags: int, prox: bool, t: float, d: float) -> Any:
     """gradient / value_and_gradient / prox for a deferred input."""
     kind = _convert._kind(x)
     if kind == "dask":
@@ -248,9 +245,7 @@ def _block_op(block: np.ndarray, pen: Any, prox: bool, t: float, d: float) -> np
     return pen.gradient(block)
 
 
-def dask_elementwise(
-    pen: Any, x: Any, out: Any, flags: int, prox: bool, t: float, d: float
-) -> Any:
+def dask_elementwise(pen: Any, x: Any, out: Any, flags: int, prox: bool, t: float, d: float) -> Any:
     """gradient / prox as lazy map_blocks; value_and_gradient as (lazy value, lazy gradient)."""
     if out is not None:
         raise TypeError(DASK_OUT)

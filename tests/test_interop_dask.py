@@ -130,14 +130,17 @@ def test_local_cluster_with_worker_processes():
     x = da.from_array(a, chunks=(25, 32))
     reg = R.L1L2(0.1, 0.05)
     local = reg(x).compute(scheduler="threads")
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        worker_dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         value, grad, prox, sa = client.compute(
             [reg(x), reg.gradient(x), reg.prox(x, 0.5), K.sum_abs(x)], sync=True
         )

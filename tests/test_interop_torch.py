@@ -71,7 +71,8 @@ def test_bfloat16_tensors():
     a = t.view(torch.int16).numpy().view("bfloat16")
     assert _same(reg(t), reg(a))
     g = reg.gradient(t)
-    assert g.dtype == torch.bfloat16 and _same(g.float().numpy(), reg.gradient(a).astype(np.float32))
+    assert g.dtype == torch.bfloat16
+    assert _same(g.float().numpy(), reg.gradient(a).astype(np.float32))
     out = torch.zeros(4, dtype=torch.bfloat16)
     assert reg.prox(t, 0.5, out=out) is out
     assert _same(out.float().numpy(), reg.prox(a, 0.5).astype(np.float32))
@@ -126,12 +127,12 @@ def test_training_loop_gradients_match_autograd():
             total += float(value)
         # the same penalty through autograd
         want = []
-        for p, dg in zip(model.parameters(), data_grads):
+        for p, dg in zip(model.parameters(), data_grads, strict=True):
             q = p.detach().clone().requires_grad_(True)
             pen = l1 * q.abs().sum() + l2 * (q * q).sum()
             (gq,) = torch.autograd.grad(pen, q)
             want.append(dg + gq)
-        for p, w in zip(model.parameters(), want):
+        for p, w in zip(model.parameters(), want, strict=True):
             torch.testing.assert_close(p.grad, w, rtol=1e-6, atol=1e-7)
         want_total = sum(
             float(l1 * p.detach().abs().sum() + l2 * (p.detach() ** 2).sum())
