@@ -94,6 +94,25 @@ cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss)
     return 0
 
 
+cdef object _reduce_other(object x, int what):
+    """A reduction of anything but an ndarray: a dask array's is lazy (fastreg._convert).
+
+    Kept out of the three functions below so that their ndarray path holds no
+    Python object of its own to set up and release.
+    """
+    cdef double sa = 0.0, ss = 0.0
+    lazy = _convert.kernel_deferred(x, what)
+    if lazy is not None:
+        return lazy
+    _reduce(_array(x), what, &sa if what & c.FR_ABS else NULL,
+            &ss if what & c.FR_SQ else NULL)
+    if what == c.FR_ABS:
+        return sa
+    if what == c.FR_SQ:
+        return ss
+    return sa, ss
+
+
 # The three reductions are plain one-argument C functions (METH_O, no Cython
 # binding): the cheapest call CPython has, which its specializing interpreter
 # makes straight from the eval loop; at n = 16 the call is most of the time.
@@ -106,10 +125,8 @@ def sum_abs(x):
 
 sum |x| over every element, accumulated in float64."""
     cdef double sa = 0.0
-    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
-        lazy = _convert.kernel_deferred(x, c.FR_ABS)
-        if lazy is not None:
-            return lazy
+    if type(x) is not cnp.ndarray:
+        return _reduce_other(x, c.FR_ABS)
     _reduce(_array(x), c.FR_ABS, &sa, NULL)
     return sa
 
@@ -122,10 +139,8 @@ def sum_squares(x):
 
 sum x**2 over every element, accumulated in float64."""
     cdef double ss = 0.0
-    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
-        lazy = _convert.kernel_deferred(x, c.FR_SQ)
-        if lazy is not None:
-            return lazy
+    if type(x) is not cnp.ndarray:
+        return _reduce_other(x, c.FR_SQ)
     _reduce(_array(x), c.FR_SQ, NULL, &ss)
     return ss
 
@@ -138,10 +153,8 @@ def sum_abs_squares(x):
 
 (sum |x|, sum x**2) in one pass over memory."""
     cdef double sa = 0.0, ss = 0.0
-    if type(x) is not cnp.ndarray:  # dask arrays get a lazy result (fastreg._convert)
-        lazy = _convert.kernel_deferred(x, c.FR_ABS | c.FR_SQ)
-        if lazy is not None:
-            return lazy
+    if type(x) is not cnp.ndarray:
+        return _reduce_other(x, c.FR_ABS | c.FR_SQ)
     _reduce(_array(x), c.FR_ABS | c.FR_SQ, &sa, &ss)
     return sa, ss
 
