@@ -95,7 +95,7 @@ cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss)
 
 
 cdef object _reduce_other(object x, int what):
-    """A reduction of anything but an ndarray: a dask array's is lazy (fastreg._convert).
+    """A reduction of anything but a kernel-dtype ndarray (a dask array's is lazy).
 
     Kept out of the three functions below so that their ndarray path holds no
     Python object of its own to set up and release.
@@ -125,10 +125,10 @@ def sum_abs(x):
 
 sum |x| over every element, accumulated in float64."""
     cdef double sa = 0.0
-    if type(x) is not cnp.ndarray:
-        return _reduce_other(x, c.FR_ABS)
-    _reduce(_array(x), c.FR_ABS, &sa, NULL)
-    return sa
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_ABS, &sa, NULL)
+        return sa
+    return _reduce_other(x, c.FR_ABS)  # anything else, dask arrays too
 
 
 @cython.binding(False)
@@ -139,10 +139,10 @@ def sum_squares(x):
 
 sum x**2 over every element, accumulated in float64."""
     cdef double ss = 0.0
-    if type(x) is not cnp.ndarray:
-        return _reduce_other(x, c.FR_SQ)
-    _reduce(_array(x), c.FR_SQ, NULL, &ss)
-    return ss
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_SQ, NULL, &ss)
+        return ss
+    return _reduce_other(x, c.FR_SQ)  # anything else, dask arrays too
 
 
 @cython.binding(False)
@@ -153,10 +153,10 @@ def sum_abs_squares(x):
 
 (sum |x|, sum x**2) in one pass over memory."""
     cdef double sa = 0.0, ss = 0.0
-    if type(x) is not cnp.ndarray:
-        return _reduce_other(x, c.FR_ABS | c.FR_SQ)
-    _reduce(_array(x), c.FR_ABS | c.FR_SQ, &sa, &ss)
-    return sa, ss
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_ABS | c.FR_SQ, &sa, &ss)
+        return sa, ss
+    return _reduce_other(x, c.FR_ABS | c.FR_SQ)  # anything else, dask arrays too
 
 
 cdef extern from "_core_glue.h":
