@@ -3,7 +3,7 @@
     python -m bench.dask_bench [--size 2GiB] [--chunk 64MiB] [--repeat 3] [--no-cluster]
 
 A float32 array of --size bytes in --chunk chunks; ``L1L2(0.01, 0.01)(x)``
-timed (best of --repeat) three ways: one NumPy call on the whole array in
+timed (best of --repeat) three ways: one fastreg call on the whole ndarray in
 memory (the baseline), dask's threaded scheduler on that array, and a
 ``distributed.LocalCluster`` with 2 worker processes (1 thread each) on the
 array generated and persisted on the workers first (so that shipping 2 GiB
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     import dask
     import dask.array as da
 
+    import fastreg
     from fastreg import regularizers
 
     n = _bytes(args.size) // 4
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{chunks} chunks")
 
     base = _best(lambda: reg(a), args.repeat)
-    print(_line("NumPy, one call (1 core)", base, nbytes, chunks, base))
+    threads = fastreg.get_num_threads()
+    print(_line(f"ndarray, one call ({threads} fastreg threads)", base, nbytes, chunks, base))
     lazy = reg(x)
     t = _best(lambda: lazy.compute(scheduler="threads"), args.repeat)
     print(_line("dask threaded scheduler", t, nbytes, chunks, base))
