@@ -2,9 +2,46 @@
 
 The Cython shim (``fastreg._core``) only takes native-byte-order float16,
 float32 and float64 ndarrays on its fast path. Everything else comes here,
-once per call, and is either converted (lists, scalars, ``__array__`` /
-``__dlpack__`` objects, byte-swapped floats, bfloat16) or refused with an
-error that names what was passed.
+once per call, and is converted, *deferred* to the Python slow path, or
+refused with an error that names what was passed. One policy for every
+entry point (the regularizers' call, ``gradient``, ``value_and_gradient``,
+``prox``, ``out=``, and ``fastreg.kernels``):
+
+========================================  =====================================================
+input                                     what happens
+========================================  =====================================================
+float16/32/64 ndarray, any strides        read in place (the fast path, no Python at all)
+byte-swapped float16/32/64                converted to native order (a copy)
+bfloat16 ndarray (``ml_dtypes``)          computed in float32 (exact), results bfloat16;
+                                          the kernels return the float64 sums
+Python list / tuple / int / float         no dtype of its own: ``floatx()`` (Keras's rule), or
+                                          ``out``'s dtype when ``out=`` is given; the kernels
+                                          read it as float64 (their sums are float64)
+int / uint / bool / complex / str /       TypeError naming the dtype: an array's dtype is a
+object ndarray (or tensor of one)         statement, and casting it would hide the bug (Keras
+                                          2 truncates ints); a list is not, hence the row above
+masked array, None                        TypeError (a mask would be ignored)
+``__array__`` / ``__dlpack__`` objects    read through them (no copy where possible), then the
+                                          rows above by dtype
+torch CPU tensor                          a zero-copy view (``t.numpy()``); ``out=`` may be a
+                                          tensor; array results come back as tensors; bfloat16
+                                          needs ``ml_dtypes``
+torch tensor that requires grad           TypeError: pass ``x.detach()`` (no autograd here)
+torch tensor not on the CPU               TypeError: pass ``x.cpu()``
+JAX CPU array                             read-only zero-copy view through DLPack; NumPy results
+JAX tracer (inside ``jit``/``grad``)      TypeError: use ``jax.pure_callback`` or call outside
+dask array                                lazy dask results (``fastreg._interop``); ``out=`` is
+                                          refused (dask arrays are immutable)
+other dask collections                    TypeError: pass the dask array
+========================================  =====================================================
+
+Inputs that need their ``out=`` or must give a lazy or tensor result (dask
+arrays, torch tensors, Python lists and numbers) cannot be returned to the
+shim as an ndarray it can read: ``as_float_array`` returns them *deferred*,
+wrapped in a 0-d object ndarray. The shim sees a dtype it has no kernel for
+and calls the regularizer's slow-path hooks (``_call_slow`` /
+``_elementwise_slow``, see ``fastreg._slow``), which unwrap it. An object
+array from a user never gets there: it is refused above.
 """
 
 from __future__ import annotations
@@ -16,13 +53,62 @@ import numpy as np
 from fastreg import backend
 
 KERNEL_DTYPES = ("float16", "float32", "float64")
+# the same by dtype.char ("e", "f", "d"): dtype.name builds a string (~1 us)
+_KERNEL_CHARS = ("e", "f", "d")
 SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512", "neon")
+
+# The libraries with a route of their own, by the top-level module of the
+# input's type: checked only for inputs off the fast path, and cached per
+# type (a dict look-up) because this is on every torch call.
+_KINDS: dict[type, str] = {}
+_EMPTY_OBJECT = np.empty((), dtype=object)
+
+
+def _kind(x: Any) -> str:
+    """ "torch", "jax", "dask" or "" for anything else."""
+    t = type(x)
+    kind = _KINDS.get(t)
+    if kind is None:
+        top = t.__module__.partition(".")[0]
+        if top == "torch" and hasattr(x, "numpy"):
+            kind = "torch"
+        elif top in ("jax", "jaxlib"):
+            kind = "jax"
+        elif hasattr(x, "__dask_graph__"):
+            kind = "dask"
+        else:
+            return ""  # not cached: arbitrary user types would pile up
+        _KINDS[t] = kind
+    return kind
+
+
+_INTEROP: Any = None
+
+
+def _interop() -> Any:
+    """fastreg._interop, imported on first use (it imports fastreg._core, which imports us)."""
+    global _INTEROP
+    if _INTEROP is None:
+        from fastreg import _interop as module
+
+        _INTEROP = module
+    return _INTEROP
+
+
+def defer(x: Any) -> np.ndarray:
+    """x wrapped in a 0-d object array, for the slow-path hooks to unwrap."""
+    box = _EMPTY_OBJECT.copy()  # cheaper than np.empty
+    box[()] = x
+    return box
+
+
+def is_deferred(a: np.ndarray) -> bool:
+    return a.dtype.kind == "O"
 
 
 def _dtype_error(dtype: Any, what: str = "Regularizers") -> TypeError:
     return TypeError(
-        f"{what} take floating-point input (float16, float32, float64"
-        f"{', bfloat16' if what == 'Regularizers' else ''}); got dtype {dtype}"
+        f"{what} take floating-point input (float16, float32, float64, bfloat16); got dtype {dtype}"
     )
 
 
@@ -34,11 +120,9 @@ def _foreign_to_numpy(x: Any) -> np.ndarray:
     """An ndarray view of a non-NumPy object, refusing the unsafe kinds."""
     if x is None:
         raise TypeError("Regularizer input must be an array, got None")
-    if hasattr(x, "__dask_graph__"):
-        raise TypeError(
-            "fastreg does not take dask arrays: converting one would compute the "
-            "whole graph; apply the regularizer per block (da.map_blocks / reduction)"
-        )
+    kind = _kind(x)
+    if kind:
+        return _interop().to_numpy(x, kind)
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             "fastreg does not take masked arrays (the mask would be ignored); "
@@ -61,48 +145,82 @@ def _foreign_to_numpy(x: Any) -> np.ndarray:
         raise TypeError(f"fastreg cannot read this {type(x).__name__}: {err}") from err
 
 
-def _from_python(x: Any) -> np.ndarray:
-    """Lists, tuples and Python numbers, converted with floatx() (as Keras 2)."""
+def from_python(x: Any, dtype: Any = None) -> np.ndarray:
+    """Lists, tuples and Python numbers, converted with dtype (default floatx(), as Keras 2)."""
     try:
         a = np.asarray(x)
     except ValueError as err:
         raise ValueError(f"Regularizer input is not a rectangular array: {err}") from err
     if a.dtype.kind not in "iuf":  # bool, complex, strings, objects: refused
         raise _dtype_error(a.dtype)
-    return a.astype(backend.floatx())
+    return a.astype(backend.floatx() if dtype is None else dtype)
 
 
-def as_float_array(x: Any) -> np.ndarray:
-    """x as an ndarray of a float dtype fastreg computes in (bfloat16 included).
-
-    Python lists and numbers become floatx() arrays; NumPy arrays keep their
-    dtype (byte-swapped floats are converted to native order); anything else
-    that is not a float array raises TypeError naming its dtype.
-    """
-    if isinstance(x, (list, tuple, int, float)) and not isinstance(x, np.generic):
-        return _from_python(x)
-    if isinstance(x, np.generic):
-        a = np.asarray(x)
-    else:
-        a = _foreign_to_numpy(x)
-    if a.dtype.kind == "f" and a.dtype.name in KERNEL_DTYPES:
+def _float_dtype(a: np.ndarray) -> np.ndarray:
+    """a if its dtype is one fastreg computes in (byte-swapped made native), else TypeError."""
+    if a.dtype.char in _KERNEL_CHARS:
         return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
     if _is_bfloat16(a.dtype):
         return a
     raise _dtype_error(a.dtype)
 
 
+def as_float_array(x: Any) -> np.ndarray:
+    """What the shim computes on: a float ndarray (bfloat16 included) or a deferred input.
+
+    Python lists and numbers, torch tensors and dask arrays come back
+    deferred (see the module docstring); NumPy arrays keep their dtype
+    (byte-swapped floats are converted to native order); anything else that
+    is not a float array raises TypeError naming its dtype.
+    """
+    if isinstance(x, (list, tuple, int, float)) and not isinstance(x, np.generic):
+        return defer(x)
+    if isinstance(x, np.generic):
+        return _float_dtype(np.asarray(x))
+    kind = _KINDS.get(type(x)) or _kind(x)
+    if kind == "torch" or kind == "dask":
+        return defer(x)
+    return _float_dtype(_foreign_to_numpy(x))
+
+
+def float_array(x: Any) -> np.ndarray:
+    """x as a float ndarray (never deferred): for code that needs the values now.
+
+    A dask array raises TypeError (reading it would compute the whole graph).
+    """
+    if isinstance(x, (list, tuple, int, float)) and not isinstance(x, np.generic):
+        return from_python(x)
+    if isinstance(x, np.generic):
+        return _float_dtype(np.asarray(x))
+    if _kind(x) == "dask":
+        raise TypeError("this fastreg function does not take dask arrays (it would compute them)")
+    return _float_dtype(_foreign_to_numpy(x))
+
+
 def kernel_array(x: Any) -> np.ndarray:
-    """Input policy of ``fastreg.kernels``: float16/32/64 in native byte order."""
-    a = x if type(x) is np.ndarray else _foreign_to_numpy(x)
-    if a.dtype.name not in KERNEL_DTYPES:
+    """Input policy of ``fastreg.kernels``: an ndarray of a kernel dtype.
+
+    bfloat16 is widened to float32 (exact) and byte-swapped floats are made
+    native; lists and numbers are read as float64 (the sums are float64).
+    """
+    if isinstance(x, (list, tuple, int, float)) and not isinstance(x, np.generic):
+        a = from_python(x, np.float64)
+    else:
+        a = x if type(x) is np.ndarray else _foreign_to_numpy(x)
+    if a.dtype.char not in _KERNEL_CHARS:
+        if _is_bfloat16(a.dtype):
+            return a.astype(np.float32)
         raise _dtype_error(a.dtype, "The fastreg kernels")
     if not a.dtype.isnative:
-        raise TypeError(
-            f"The fastreg kernels take native byte order; got {a.dtype.str}: "
-            "pass x.astype(x.dtype.newbyteorder('='))"
-        )
+        return a.astype(a.dtype.newbyteorder("="))
     return a
+
+
+def kernel_deferred(x: Any, what: int) -> Any:
+    """The lazy result of a kernel for a dask array x, or None for anything else."""
+    if _kind(x) != "dask":
+        return None
+    return _interop().dask_kernel(x, what)
 
 
 def bad_out(x: np.ndarray, out: Any) -> None:

@@ -14,6 +14,9 @@ FR_SQ: int
 FR_ACC: int
 FR_VALUE: int
 FR_BF16: int
+FR_F16: int
+FR_F32: int
+FR_F64: int
 
 def sum_abs(x: ArrayLike, /) -> float: ...
 def sum_squares(x: ArrayLike, /) -> float: ...

@@ -38,6 +38,9 @@ FR_SQ = c.FR_SQ
 FR_ACC = c.FR_ACC
 FR_VALUE = c.FR_VALUE
 FR_BF16 = c.FR_BF16
+FR_F16 = c.FR_F16
+FR_F32 = c.FR_F32
+FR_F64 = c.FR_F64
 
 cdef enum:
     # Below this many elements releasing and re-taking the GIL costs more
@@ -92,6 +95,25 @@ cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss)
     return 0
 
 
+cdef object _reduce_other(object x, int what):
+    """A reduction of anything but a kernel-dtype ndarray (a dask array's is lazy).
+
+    Kept out of the three functions below so that their ndarray path holds no
+    Python object of its own to set up and release.
+    """
+    cdef double sa = 0.0, ss = 0.0
+    lazy = _convert.kernel_deferred(x, what)
+    if lazy is not None:
+        return lazy
+    _reduce(_array(x), what, &sa if what & c.FR_ABS else NULL,
+            &ss if what & c.FR_SQ else NULL)
+    if what == c.FR_ABS:
+        return sa
+    if what == c.FR_SQ:
+        return ss
+    return sa, ss
+
+
 # The three reductions are plain one-argument C functions (METH_O, no Cython
 # binding): the cheapest call CPython has, which its specializing interpreter
 # makes straight from the eval loop; at n = 16 the call is most of the time.
@@ -104,8 +126,10 @@ def sum_abs(x):
 
 sum |x| over every element, accumulated in float64."""
     cdef double sa = 0.0
-    _reduce(_array(x), c.FR_ABS, &sa, NULL)
-    return sa
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_ABS, &sa, NULL)
+        return sa
+    return _reduce_other(x, c.FR_ABS)  # anything else, dask arrays too
 
 
 @cython.binding(False)
@@ -116,8 +140,10 @@ def sum_squares(x):
 
 sum x**2 over every element, accumulated in float64."""
     cdef double ss = 0.0
-    _reduce(_array(x), c.FR_SQ, NULL, &ss)
-    return ss
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_SQ, NULL, &ss)
+        return ss
+    return _reduce_other(x, c.FR_SQ)  # anything else, dask arrays too
 
 
 @cython.binding(False)
@@ -128,8 +154,10 @@ def sum_abs_squares(x):
 
 (sum |x|, sum x**2) in one pass over memory."""
     cdef double sa = 0.0, ss = 0.0
-    _reduce(_array(x), c.FR_ABS | c.FR_SQ, &sa, &ss)
-    return sa, ss
+    if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
+        _reduce(<cnp.ndarray>x, c.FR_ABS | c.FR_SQ, &sa, &ss)
+        return sa, ss
+    return _reduce_other(x, c.FR_ABS | c.FR_SQ)  # anything else, dask arrays too
 
 
 cdef extern from "_core_glue.h":

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fastreg import _convert, _core
+from fastreg import _convert, _core, _interop
 from fastreg._regularizer_base import (
     Regularizer,
     check_penalty_number,
@@ -20,6 +20,20 @@ from fastreg._regularizer_base import (
 )
 
 _ORTH_EPS = 1e-12  # tf.math.l2_normalize's epsilon (on the sum of squares)
+
+
+def _eye(like: Any, size: int, ct: Any) -> Any:
+    """The identity matrix, of like's kind (a dask array for a dask input)."""
+    if isinstance(like, np.ndarray):
+        return np.eye(size, dtype=ct)
+    import dask.array as da
+
+    return da.eye(size, chunks=like.chunks[0][0] or "auto", dtype=ct)
+
+
+def _rounded(v: Any, dtype: np.dtype) -> Any:
+    """v rounded to dtype: a 0-d NumPy value, or a lazy 0-d dask array for a dask v."""
+    return v.astype(dtype) if hasattr(v, "__dask_graph__") else dtype.type(v)
 
 
 class OrthogonalRegularizer(Regularizer):
@@ -66,8 +80,11 @@ class OrthogonalRegularizer(Regularizer):
             )
         self.mode = str(mode)
 
-    def _input(self, inputs: Any) -> np.ndarray:
-        x = _convert.as_float_array(inputs)
+    def _input(self, inputs: Any) -> Any:
+        if _convert._kind(inputs) == "dask":  # computed lazily, by dask's own array ops
+            x = _interop.dask_float_array(inputs)
+        else:
+            x = _convert.float_array(inputs)
         if x.ndim != 2:
             raise ValueError(
                 "Inputs to OrthogonalRegularizer must have rank 2. "
@@ -92,16 +109,17 @@ class OrthogonalRegularizer(Regularizer):
             r = ct(1.0) / np.sqrt(np.maximum(ss, ct(_ORTH_EPS)))
             n = v * r[:, None]
             p = n @ n.T
-            p = p * (ct(1.0) - np.eye(size, dtype=ct))
+            eye = _eye(v, size, ct)
+            p = p * (ct(1.0) - eye)
             total = np.sum(np.abs(p), dtype=ct)
             num_pairs = size * (size - 1.0) / 2.0
             half = ct(np.asarray(self.factor) * 0.5)
-            value = x.dtype.type(half * total / ct(num_pairs))
+            value = _rounded(half * total / ct(num_pairs), x.dtype)
             if not need_grad:
                 return value, None
             # d/dP_ij of c*|P_ij| (i != j) is c*sign(P_ij); P = N N^T
             c = half / ct(num_pairs)
-            s = c * np.sign(p) * (ct(1.0) - np.eye(size, dtype=ct))
+            s = c * np.sign(p) * (ct(1.0) - eye)
             g_n = (s + s.T) @ n
             # back through N = v * rsqrt(max(ss, eps)): r * (g_n - N (g_n . N)) where
             # ss >= eps (tf.maximum's gradient goes to ss on ties), r * g_n below it
@@ -149,6 +167,8 @@ class OrthogonalRegularizer(Regularizer):
         if out is None and accumulate:
             raise ValueError("accumulate=True needs an out= array to add into")
         if out is not None:
+            if not isinstance(a, np.ndarray):
+                raise TypeError(_interop.DASK_OUT)
             _core._check_out(a, out)
         value, g = self._forward(a, True)
         if g is None:  # pragma: no cover - _forward always returns it here

@@ -1,5 +1,7 @@
 """The slow path: dtypes the C kernels do not read (bfloat16), through them.
 
+Also the door to ``fastreg._interop`` for deferred inputs (torch, dask, lists).
+
 Bottleneck's split: ``fastreg._core`` is the fast path for native float16,
 float32 and float64 arrays; this module takes what is left (today bfloat16,
 from ``ml_dtypes``) and computes it with the same kernels on an exact
@@ -16,11 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from fastreg import _core
+from fastreg import _convert, _core, _interop
 
 
 def value(pen: Any, x: np.ndarray) -> Any:
-    """``pen(x)`` for bfloat16 x: the sums of the float32 copy, the value rounded in bfloat16."""
+    """``pen(x)`` for bfloat16 x: the sums of the float32 copy, the value rounded in bfloat16.
+
+    A deferred input (torch, dask, a list: see fastreg._convert) goes to its route.
+    """
+    if _convert.is_deferred(x):
+        return _interop.value(pen, x[()])
     terms = pen._params()[2]
     wide = x.astype(np.float32)  # exact
     sa = _core.sum_abs(wide) if terms & _core.FR_ABS else 0.0
@@ -35,7 +42,10 @@ def elementwise(
 
     Computed by the float32 kernels on an exact float32 copy and rounded once
     to bfloat16 (accumulation included), as the kernels do for float16.
+    A deferred input (torch, dask, a list) goes to its route.
     """
+    if _convert.is_deferred(x):
+        return _interop.elementwise(pen, x[()], out, flags, prox, t, d)
     accumulate = bool(flags & _core.FR_ACC)
     if out is None:
         if accumulate:

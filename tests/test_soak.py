@@ -125,7 +125,7 @@ ENTRY: dict[str, tuple[Callable[[], Any], tuple[Any, ...], int]] = {
     "L2.prox": (lambda: L2.prox(X16, 0.5), (X16, L2), 1),
     "error: kernels int": (_raises(lambda: K.sum_abs(XINT), TypeError), (XINT,), 2),
     "error: L1 int": (_raises(lambda: L1(XINT), TypeError), (XINT, L1), 2),
-    "error: kernels byte-swapped": (_raises(lambda: K.sum_abs(XSWAP), TypeError), (XSWAP,), 2),
+    "kernels byte-swapped": (lambda: K.sum_abs(XSWAP), (XSWAP,), 2),
     "error: gradient out shape": (
         _raises(lambda: L1.gradient(X32, out=GBIG), ValueError),
         (X32, GBIG, L1),
