@@ -44,7 +44,7 @@ lint:         ## pip install -e '.[lint]' first (plus Debian's clang-format); CI
 	cython-lint fastreg/*.pyx fastreg/*.pxi fastreg/*.pxd
 	clang-format --dry-run --Werror csrc/*.c csrc/*.h fastreg/*.h
 	mypy
-	$(PY) -m mypy.stubtest fastreg._core
+	$(PY) -m mypy.stubtest --mypy-config-file pyproject.toml fastreg._core
 
 format:
 	ruff format fastreg tests bench tools
