@@ -9,6 +9,8 @@ ties, subnormals, overflow and random values.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,16 +22,38 @@ ml_dtypes = pytest.importorskip("ml_dtypes")
 BF = ml_dtypes.bfloat16
 
 
+def _round_bf16(d: float) -> float:
+    """d rounded once to the nearest bfloat16 (ties to even), in exact rational arithmetic.
+
+    Not ml_dtypes' own float64 -> bfloat16 cast: before 0.5 it went through
+    float32 and so rounded twice (1 + 2**-8 + 2**-40 became 1.0).
+    """
+    if d == 0.0 or math.isnan(d) or math.isinf(d):
+        return d
+    _, e = math.frexp(d)  # |d| in [2**(e-1), 2**e): bfloat16 spacing 2**(e-8)
+    e = max(e, -125)  # below float32's smallest normal the spacing stays 2**-133
+    r = round(Fraction(d) * Fraction(2) ** (8 - e)) * Fraction(2) ** (e - 8)
+    return math.copysign(math.inf, d) if abs(r) >= 2**128 else float(r)
+
+
 def _keras_bf16(a: float, b: float, terms: int, l1l2: bool, sa: float, ss: float) -> float:
-    """The value as bfloat16 arithmetic gives it (ml_dtypes), independently of fastreg."""
+    """The value as bfloat16 arithmetic gives it (ml_dtypes), independently of fastreg.
+
+    Each number is rounded once to bfloat16, then multiplied and added in
+    bfloat16 arithmetic (float32 inside, rounded back), as Keras's bfloat16 does.
+    """
+
+    def bf(v: float) -> Any:
+        return BF(_round_bf16(v))  # exact: the value is a bfloat16 already
+
     with np.errstate(all="ignore"):
         if not l1l2:
-            return float(BF(a) * BF(sa)) if terms & 1 else float(BF(b) * BF(ss))
+            return float(bf(a) * bf(sa)) if terms & 1 else float(bf(b) * bf(ss))
         v = BF(0.0)
         if terms & 1:
-            v = v + BF(a) * BF(sa)
+            v = v + bf(a) * bf(sa)
         if terms & 2:
-            v = v + BF(b) * BF(ss)
+            v = v + bf(b) * bf(ss)
         return float(v)
 
 
