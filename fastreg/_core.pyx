@@ -251,14 +251,16 @@ cdef class Penalty:
     cdef object _call(self, x):
         cdef cnp.ndarray arr
         cdef double sa = 0.0, ss = 0.0
-        cdef int code
-        if type(x) is not cnp.ndarray or not _code(<cnp.ndarray>x):
+        cdef int code = 0
+        if type(x) is cnp.ndarray:
+            code = _code(<cnp.ndarray>x)
+        if not code:
             # lists, numbers, foreign arrays, byte-swapped or bfloat16 input
             x = _convert.as_float_array(x)
-            if not _code(<cnp.ndarray>x):
-                return self._call_slow(x)  # bfloat16: the Python subclass's slow path
+            code = _code(<cnp.ndarray>x)
+            if not code:
+                return self._call_slow(x)  # bfloat16 etc.: the Python subclass's slow path
         arr = <cnp.ndarray>x
-        code = _code(arr)
         if self._terms:
             _reduce_code(arr, code, self._terms, &sa, &ss)
         return _scalar(code, self._value(code, sa, ss))
