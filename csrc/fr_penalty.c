@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "fastreg.h"
+#include "fr_compiler.h"
 #include "fr_float16.h"
 
 /* v rounded to the nearest bfloat16 (ties to even), as a double; bfloat16
@@ -35,10 +36,6 @@ static double scale_to_dtype(int dtype, double sum, double factor)
         return factor * sum;
     if (dtype == FR_F32)
         return (double)((float)factor * (float)sum);
-    /* bfloat16 (as ml_dtypes): both rounded to bfloat16, multiplied in float
-       (exact: 8 x 8 significant bits), the product rounded to bfloat16 */
-    if (dtype == FR_BF16)
-        return bf16_round((double)((float)bf16_round(factor) * (float)bf16_round(sum)));
     /* float16: both rounded to half; the float product of two halves is exact */
     return (double)fr_h2f(fr_f2h(fr_h2f(fr_f64_to_f16(factor)) * fr_h2f(fr_f64_to_f16(sum))));
 }
@@ -50,15 +47,34 @@ static double add_in_dtype(int dtype, double a, double b)
         return a + b;
     if (dtype == FR_F32)
         return (double)((float)a + (float)b);
-    if (dtype == FR_BF16) /* added in float, then rounded, as ml_dtypes does */
-        return bf16_round((double)((float)a + (float)b));
     return (double)fr_h2f(fr_f2h((float)a + (float)b));
+}
+
+/* The same for bfloat16 (as ml_dtypes computes it): each number rounded to
+   bfloat16, products in float (exact: 8 x 8 significant bits) and sums in
+   float, each result rounded to bfloat16. Out of line: the float16/32/64
+   path above stays small enough to inline. */
+static FR_NOINLINE double penalty_bf16(double sum_abs, double sum_sq, double a, double b, int terms,
+                                       int l1l2)
+{
+    double ta = bf16_round((double)((float)bf16_round(a) * (float)bf16_round(sum_abs)));
+    double tb = bf16_round((double)((float)bf16_round(b) * (float)bf16_round(sum_sq)));
+    double v = 0.0;
+    if (!l1l2)
+        return (terms & FR_ABS) ? ta : tb;
+    if (terms & FR_ABS)
+        v = bf16_round((double)((float)v + (float)ta));
+    if (terms & FR_SQ)
+        v = bf16_round((double)((float)v + (float)tb));
+    return v;
 }
 
 double fr_penalty_value(int dtype, double sum_abs, double sum_sq, double a, double b, int terms,
                         int l1l2)
 {
     double v = 0.0;
+    if (dtype == FR_BF16)
+        return penalty_bf16(sum_abs, sum_sq, a, b, terms, l1l2);
     if (!l1l2)
         return (terms & FR_ABS) ? scale_to_dtype(dtype, sum_abs, a)
                                 : scale_to_dtype(dtype, sum_sq, b);

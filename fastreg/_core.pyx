@@ -253,14 +253,14 @@ cdef class Penalty:
         cdef double sa = 0.0, ss = 0.0
         cdef int code = 0
         if type(x) is cnp.ndarray:
-            code = _code(<cnp.ndarray>x)
+            arr = <cnp.ndarray>x
+            code = _code(arr)
         if not code:
             # lists, numbers, foreign arrays, byte-swapped or bfloat16 input
-            x = _convert.as_float_array(x)
-            code = _code(<cnp.ndarray>x)
+            arr = _convert.as_float_array(x)
+            code = _code(arr)
             if not code:
-                return self._call_slow(x)  # bfloat16 etc.: the Python subclass's slow path
-        arr = <cnp.ndarray>x
+                return self._call_slow(arr)  # bfloat16 etc.: the Python subclass's slow path
         if self._terms:
             _reduce_code(arr, code, self._terms, &sa, &ss)
         return _scalar(code, self._value(code, sa, ss))
