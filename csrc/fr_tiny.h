@@ -88,6 +88,7 @@ static inline void fr_elementwise_tiny(int is_prox, const void *x, void *out, si
 {
     const struct fr_kernels *k = fr_active();
     int what = flags & (FR_ABS | FR_SQ);
+    fr_lanes unused;
     if (is_prox) {
         if (dtype == FR_F64)
             k->prox_f64((const double *)x, (double *)out, n, a, b, what);
@@ -106,11 +107,14 @@ static inline void fr_elementwise_tiny(int is_prox, const void *x, void *out, si
         else if (what)
             k->tiny_f32((const float *)x, n, what, sa, ss);
     }
+    /* The value is taken; the gradient kernel gets lanes it never adds into
+       without FR_VALUE, but a real object: the fused kernels form addresses
+       of its members, which on NULL is undefined behaviour (UBSan). */
     flags &= ~FR_VALUE;
     if (dtype == FR_F64)
-        k->grad_f64((const double *)x, (double *)out, n, a, b, flags, NULL);
+        k->grad_f64((const double *)x, (double *)out, n, a, b, flags, &unused);
     else
-        k->grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, NULL);
+        k->grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, &unused);
 }
 
 #endif /* FR_TINY_H */
