@@ -3,7 +3,7 @@
 PY ?= python
 PYTEST ?= $(PY) -m pytest
 
-.PHONY: build test test-slow test-isa test-avx512-emu test-neon sanitize valgrind callgrind bench bench-quick lint format clean
+.PHONY: build test test-slow soak-load test-isa test-avx512-emu test-neon sanitize valgrind callgrind bench bench-quick lint format clean
 
 build:        ## rebuild the extension in place (serialised: helpers share the tree)
 	flock /tmp/fastreg-build.lock $(PY) setup.py -q build_clib build_ext --inplace
@@ -13,6 +13,9 @@ test:         ## the default test run (what CI runs)
 
 test-slow:    ## soak and huge-array tests
 	$(PYTEST) -m slow
+
+soak-load:    ## the default run 10 times under two busy loops (no verdict may depend on load)
+	tools/load_soak.sh 10
 
 test-isa:     ## the whole suite once per SIMD level this CPU has
 	tools/test_isa.sh
