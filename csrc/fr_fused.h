@@ -10,6 +10,7 @@
 #define FR_FUSED_H
 
 #include "fr_compiler.h"
+#include "fr_instantiate.h"
 #include "fr_kernel_abi.h"
 
 #include <stdint.h>
@@ -113,26 +114,11 @@
     case FL:                                                                                       \
         RUN(x, out, n, a, b, FL, s);                                                               \
         break
-#define FR_FUSED_CASES8(RUN, V)                                                                    \
-    FR_FUSED_CASE(RUN, (V) + 0);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 1);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 2);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 3);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 4);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 5);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 6);                                                                   \
-    FR_FUSED_CASE(RUN, (V) + 7)
-#define FR_FUSED_SWITCH(RUN)                                                                       \
-    switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_FUSED_CASES8(RUN, 0);                                                                   \
-        FR_FUSED_CASES8(RUN, FR_VALUE);                                                            \
-    default:                                                                                       \
-        break;                                                                                     \
-    }
+#define FR_FUSED_SWITCH(RUN) FR_FLAGS_SWITCH(FR_FUSED_CASE, RUN)
 /* Only the FR_VALUE combinations (a file that runs plain gradients elsewhere). */
 #define FR_FUSED_VALUE_SWITCH(RUN)                                                                 \
     switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_FUSED_CASES8(RUN, FR_VALUE);                                                            \
+        FR_CASES8(FR_FUSED_CASE, RUN, FR_VALUE);                                                   \
     default:                                                                                       \
         break;                                                                                     \
     }

@@ -192,22 +192,27 @@
     case FL:                                                                                       \
         BLOCK(x, out, n, ((FL)&FR_VALUE) ? ((FL) & (FR_ABS | FR_SQ)) : 0, 1, FL, a, b, s);         \
         break
-#define FR_GRAD_CASES8(BLOCK, V)                                                                   \
-    FR_GRAD_CASE(BLOCK, (V) + 0);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 1);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 2);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 3);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 4);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 5);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 6);                                                                  \
-    FR_GRAD_CASE(BLOCK, (V) + 7)
-#define FR_GRAD_SWITCH(BLOCK)                                                                      \
+/* The 16 flag combinations an element-wise kernel is specialised for, each a
+   `case` made by CASE(K, FL) (K: the kernel or block macro it runs). One
+   switch for every ISA and both kernel shapes (blocks here, fr_fused.h's
+   one-pass kernels). */
+#define FR_CASES8(CASE, K, V)                                                                      \
+    CASE(K, (V) + 0);                                                                              \
+    CASE(K, (V) + 1);                                                                              \
+    CASE(K, (V) + 2);                                                                              \
+    CASE(K, (V) + 3);                                                                              \
+    CASE(K, (V) + 4);                                                                              \
+    CASE(K, (V) + 5);                                                                              \
+    CASE(K, (V) + 6);                                                                              \
+    CASE(K, (V) + 7)
+#define FR_FLAGS_SWITCH(CASE, K)                                                                   \
     switch (flags & (FR_ABS | FR_SQ | FR_ACC | FR_VALUE)) {                                        \
-        FR_GRAD_CASES8(BLOCK, 0);                                                                  \
-        FR_GRAD_CASES8(BLOCK, FR_VALUE);                                                           \
+        FR_CASES8(CASE, K, 0);                                                                     \
+        FR_CASES8(CASE, K, FR_VALUE);                                                              \
     default:                                                                                       \
         break;                                                                                     \
     }
+#define FR_GRAD_SWITCH(BLOCK) FR_FLAGS_SWITCH(FR_GRAD_CASE, BLOCK)
 
 /* The body of every sum_f32 / sum_f64: RUN(x, n, sums, s), the file's block
    of sums, specialised per term combination, so that `sums` is a constant
