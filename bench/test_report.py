@@ -147,3 +147,18 @@ def test_probe_builds_and_selects_a_level():
                 assert got == want, (off, level, aligned)
             else:
                 assert got > want, (off, level, aligned)
+
+
+def test_tensor_bench_runs_and_words_its_goal_only_with_targets(capsys):
+    torch = pytest.importorskip("torch", reason="torch is not installed (bench.tensors needs it)")
+    import fastreg
+    from bench import tensors
+
+    rows = tensors.measure(fastreg, torch, [16], rounds=1, reps=2)
+    assert {r["op"] for r in rows} == set(tensors._cases(fastreg, torch, 16))
+    assert all(r["tensor"] > 0 and r["numpy"] > 0 for r in rows)
+    tensors.report(rows, targets=False)
+    plain = capsys.readouterr().out
+    assert "ratio" in plain and "PASS" not in plain and "MISS" not in plain
+    tensors.report(rows, targets=True)
+    assert re.search(r"<= 2\.0 (PASS|MISS)", capsys.readouterr().out)

@@ -69,7 +69,10 @@ def _kind(x: Any) -> str:
     t = type(x)
     kind = _KINDS.get(t)
     if kind is None:
-        top = t.__module__.partition(".")[0]
+        # the first library in the type's MRO: a user's subclass of
+        # torch.Tensor is a tensor (its own module is the user's)
+        tops = [str(getattr(c, "__module__", "")).partition(".")[0] for c in t.__mro__]
+        top = next((m for m in tops if m in ("torch", "jax", "jaxlib")), tops[0])
         if top == "torch" and hasattr(x, "numpy"):
             kind = "torch"
         elif top in ("jax", "jaxlib"):

@@ -172,6 +172,34 @@ cdef extern from "_core_glue.h":
     int fr_enable_vectorcall(object cls, object penalty, Py_ssize_t offset)
 
 
+# ---- torch tensors: the plain CPU ones take a short cut -----------------------
+# fastreg._interop registers torch.Tensor when it first reads a tensor (torch
+# is never imported here). A tensor whose .numpy() view is a float16/32/64
+# array then goes straight to the kernels; every other tensor (requires_grad,
+# not on the CPU, bfloat16, conjugated, integer, ...) and every other
+# subclass takes fastreg._interop's route, with its errors.
+
+cdef object _TORCH_TENSOR = None  # torch.Tensor, once registered
+cdef object _TORCH_FROM_NUMPY = None  # torch.from_numpy
+
+
+def _register_torch(tensor_type, from_numpy):
+    """Called by fastreg._interop with torch.Tensor and torch.from_numpy."""
+    global _TORCH_TENSOR, _TORCH_FROM_NUMPY
+    _TORCH_TENSOR, _TORCH_FROM_NUMPY = tensor_type, from_numpy
+
+
+cdef object _tensor_view(object t):
+    """t.numpy() (a view) when it is a float array the kernels read, else None."""
+    try:
+        view = t.numpy()
+    except Exception:  # torch's refusals: the slow route says it clearly
+        return None
+    if type(view) is cnp.ndarray and _code(<cnp.ndarray>view):
+        return view
+    return None
+
+
 cdef object _scalar(int code, double v):
     """v (already representable) as a NumPy scalar of the kernel dtype code."""
     if code == c.FR_F64:
@@ -255,6 +283,11 @@ cdef class Penalty:
         if type(x) is cnp.ndarray:
             arr = <cnp.ndarray>x
             code = _code(arr)
+        elif type(x) is _TORCH_TENSOR:
+            view = _tensor_view(x)
+            if view is not None:
+                arr = <cnp.ndarray>view
+                code = _code(arr)
         if not code:
             # lists, numbers, foreign arrays, byte-swapped or bfloat16 input
             arr = _convert.as_float_array(x)
@@ -272,6 +305,8 @@ cdef class Penalty:
         cdef int code
         if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
             xa = <cnp.ndarray>x
+        elif type(x) is _TORCH_TENSOR and _tensor_view(x) is not None:
+            return self._elementwise_tensor(x, out, flags, prox, t, d)
         else:
             conv = _convert.as_float_array(x)
             if not _code(<cnp.ndarray>conv):
@@ -298,6 +333,27 @@ cdef class Penalty:
         if flags & c.FR_VALUE:
             return _scalar(code, self._value(code, sa, ss)), oa
         return oa
+
+    cdef object _elementwise_tensor(self, object x, object out, int flags, bint prox,
+                                    double t, double d):
+        """_elementwise of a tensor x whose _tensor_view is not None.
+
+        What fastreg._interop.elementwise returns, without its Python layers
+        (the cheapest zero-copy route for small tensors): ``out`` itself
+        when given, else a tensor sharing the result's memory. An ``out``
+        that is neither an ndarray nor a plain tensor goes the slow route.
+        """
+        view = out
+        if out is not None and type(out) is not cnp.ndarray:
+            view = _tensor_view(out) if type(out) is _TORCH_TENSOR else None
+            if view is None:
+                return self._elementwise_slow(_convert.defer(x), out, flags, prox, t, d)
+        res = self._elementwise(_tensor_view(x), view, flags, prox, t, d)
+        if out is not None:
+            return (res[0], out) if flags & c.FR_VALUE else out
+        if flags & c.FR_VALUE:
+            return res[0], _TORCH_FROM_NUMPY(res[1])
+        return _TORCH_FROM_NUMPY(res)
 
     def _params(self):
         """(a, b, terms, l1l2) as set by _set, for the Python slow paths."""

@@ -41,6 +41,16 @@ def _ml_bfloat16() -> Any:
     return ml_dtypes.bfloat16
 
 
+_TORCH_REGISTERED = False
+
+
+def _register_torch(torch: Any) -> None:
+    """Let the shim take plain CPU tensors straight to the kernels (fastreg/_core.pyx)."""
+    global _TORCH_REGISTERED
+    _core._register_torch(torch.Tensor, torch.from_numpy)
+    _TORCH_REGISTERED = True
+
+
 def torch_view(t: Any) -> np.ndarray:
     """The ndarray sharing t's memory (any strides), or a clear TypeError."""
     if t.requires_grad:
@@ -53,6 +63,8 @@ def torch_view(t: Any) -> np.ndarray:
         )
     try:
         torch = sys.modules["torch"]  # imported: t is one of its tensors
+        if not _TORCH_REGISTERED:
+            _register_torch(torch)
         if t.dtype is torch.bfloat16:
             return t.view(torch.int16).numpy().view(_ml_bfloat16())
         return t.numpy()

@@ -140,3 +140,59 @@ def test_training_loop_gradients_match_autograd():
         )
         assert total == pytest.approx(want_total, rel=1e-5)
         opt.step()
+
+
+def _register():
+    """The first tensor read registers torch.Tensor with the shim's short cut."""
+    R.L2(0.1)(torch.ones(2))
+
+
+def test_plain_cpu_tensors_skip_the_python_route(monkeypatch):
+    # after registration, float16/32/64 CPU tensors (ndarray or tensor out=)
+    # go straight to the kernels: the Python route may not be called
+    from fastreg import _interop
+
+    _register()
+
+    def route(*args, **kwargs):
+        raise AssertionError("the Python route was taken")
+
+    monkeypatch.setattr(_interop, "value", route)
+    monkeypatch.setattr(_interop, "elementwise", route)
+    reg = R.L1L2(0.1, 0.05)
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        t = torch.linspace(-1, 1, 12, dtype=dtype).reshape(3, 4)
+        a = t.numpy()
+        assert _same(reg(t), reg(a))
+        g = reg.gradient(t)
+        assert isinstance(g, torch.Tensor) and g.dtype == dtype
+        assert _same(g.numpy(), reg.gradient(a))
+        o = torch.zeros(4, 3, dtype=dtype).T  # a strided tensor out
+        value, got = reg.value_and_gradient(t, out=o)
+        assert got is o and _same(value, reg(a)) and _same(o.numpy(), reg.gradient(a))
+        n = np.zeros((3, 4), a.dtype)
+        assert reg.prox(t, 0.5, out=n) is n and _same(n, reg.prox(a, 0.5))
+
+
+def test_short_cut_leaves_other_tensors_to_the_python_route():
+    # what t.numpy() refuses or the kernels cannot read keeps its own handling
+    _register()
+    reg = R.L1(0.1)
+    with pytest.raises(TypeError, match="detach"):
+        reg.gradient(torch.ones(3), out=torch.zeros(3, requires_grad=True))
+    with pytest.raises(TypeError, match="int64"):
+        reg.gradient(torch.arange(3))
+    with pytest.raises(TypeError, match="complex|Complex|conj"):
+        reg(torch.ones(3, dtype=torch.complex64).conj())
+    neg = torch._neg_view(torch.linspace(-1, 1, 5))  # a view with the negative bit set
+    with pytest.raises(TypeError, match="fastreg cannot read this tensor"):
+        reg(neg)
+    # a tensor subclass is not torch.Tensor itself: the Python route, same results
+    sub = torch.linspace(-1, 1, 6).as_subclass(_MyTensor)
+    assert _same(reg(sub), reg(sub.numpy()))
+    g = reg.gradient(sub)
+    assert isinstance(g, torch.Tensor) and _same(g.numpy(), reg.gradient(sub.numpy()))
+
+
+class _MyTensor(torch.Tensor):
+    pass

@@ -7,9 +7,16 @@ reg.value_and_gradient(x, out=g, accumulate=True) and reg.prox(x, 0.01, out=y). 
 process under `valgrind --tool=callgrind` twice, with a short and a long
 loop; the difference of the two totals divided by the extra calls is the
 cost of one call with import, set-up and first-call warm-up taken out.
+The same is measured for an empty call (``f = lambda: None``): the loop
+and the lambda around each call. The "net" column takes it out: the cost
+of the expression itself (``reg(x)``, arguments and keywords included),
+which is what the goals of the "every core" issue count.
+
 Instruction counts, not time: they do not depend on the machine's load, so
 a change of a few per cent is visible (PYTHONHASHSEED=0 keeps the dict
-layouts, and so the interpreter's work, the same from run to run).
+layouts, and so the interpreter's work, the same from run to run; one
+OpenBLAS / OpenMP thread, so that no idle BLAS thread's spinning is
+counted).
 """
 
 import argparse
@@ -47,7 +54,7 @@ WARM = 1000  # calls in the short run: import and first-call costs cancel out
 def total_instructions(setup: str, loops: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
-        env = dict(os.environ, PYTHONHASHSEED="0")
+        env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
         subprocess.run(
             [
                 "valgrind",
@@ -75,11 +82,18 @@ def main() -> None:
     args = ap.parse_args()
     import fastreg
 
-    print(f"fastreg {fastreg.simd_info()['active']}, n = 16 float32, {args.calls} calls")
-    for name, setup in CALLS.items():
+    def per_call(setup: str) -> float:
         short = total_instructions(setup, WARM)
         long = total_instructions(setup, WARM + args.calls)
-        print(f"{name:26s} {(long - short) / args.calls:8.1f} instructions per call")
+        return (long - short) / args.calls
+
+    print(f"fastreg {fastreg.simd_info()['active']}, n = 16 float32, {args.calls} calls")
+    empty = per_call("f = lambda: None")
+    print(f"{'(empty call: loop + lambda)':28s} {empty:8.1f}")
+    print(f"{'instructions per call':28s} {'total':>8s} {'net':>8s}")
+    for name, setup in CALLS.items():
+        total = per_call(setup)
+        print(f"{name:28s} {total:8.1f} {total - empty:8.1f}")
 
 
 if __name__ == "__main__":
