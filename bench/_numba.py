@@ -13,9 +13,10 @@ fastreg's three hot operations, with the accumulators fastreg's accuracy promise
 
 Each comes twice, ``@njit(fastmath=False)`` and ``@njit(fastmath=True)``. Without
 fastmath LLVM must keep the reduction's additions in order and cannot vectorise it;
-with it the sums are reassociated (vectorised, faster, other bits). The goals compare
-fastreg with the faster of the two in each round (:data:`VARIANTS`), so numba is
-given its best showing; both are timed and listed.
+with it the sums are reassociated (vectorised, faster, other bits) and the prox divides
+by multiplying with 1/d (last-bit differences; fastmath=False gives fastreg's bits).
+The goals compare fastreg with the faster of the two in each round (:data:`VARIANTS`),
+so numba is given its best showing; both are timed and listed.
 """
 
 from __future__ import annotations

@@ -191,7 +191,14 @@ def goals(cells: dict, levels: list[str], note: str) -> tuple[list[str], list[di
         "",
         "## speed goals (issue 13): speedup = other's time / fastreg's time in the same round, "
         "median over rounds; numba: the faster of fastmath off/on in each round; one thread",
-        f"numba    : {note}",
+        f"numba    : {note}"
+        + (
+            "; @njit(fastmath=False): additions in order (not vectorised), the division "
+            "itself; fastmath=True: reassociated, vectorised sums (other bits) and x*(1/d) "
+            "in prox (last-bit differences)"
+            if note.startswith("numba ")
+            else ""
+        ),
         hdr,
         "-" * len(hdr),
     ]
