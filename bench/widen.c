@@ -3,12 +3,12 @@
  * (issue 13, item 4; `python -m bench --widening`, and under --targets)
  *
  * Each loop computes the canonical sums of fr_contract.h over a float32 array
- * (n a multiple of 8): blocks of 2048 elements, 32 float64 lanes held as the
- * kernels hold them (AVX-512: 4 zmm of 8 per sum; AVX2: 8 ymm of 4), element
- * i of a block in lane i % 32, each block's lanes flushed into S, and S
+ * of n elements (a multiple of 32): blocks of 2048, 32 float64 lanes held as
+ * the kernels hold them (AVX-512: 4 zmm of 8 per sum; AVX2: 8 ymm of 4),
+ * element i of a block in lane i % 32, each block's lanes flushed into S, S
  * folded by halves at the end. With n at most one superblock (131072) the
  * result is fastreg's sum_abs / sum_squares bit for bit, which the smoke test
- * checks: that is how the integer path is shown to be exact.
+ * and every report check: that is how the integer paths are shown exact.
  *
  * The widenings (variant numbers as the Python side names them):
  *
@@ -28,15 +28,23 @@
  *          holding any is summed again with vcvtps2pd, so the result is exact
  *          for every input. (DAZ, never set by NumPy, would zero the
  *          subnormal float64 intermediate; vcvtps2pd zeroes the same inputs
- *          under DAZ.)
+ *          under DAZ.) widen_exhaustive() checks the bit move on all 2^31
+ *          non-negative patterns below inf.
  *  W_INT_NOCHECK  the same without the inf/NaN check: a lower bound of the
  *          integer path's cost, wrong for inf/NaN.
+ *  W_PAIR  no shuffle: 2 floats per 64-bit word, the even one by an and and
+ *          a left shift, the odd one by an and and a right shift (lanes
+ *          permuted, un-permuted at the flush); inf/NaN as W_INT.
  *  W_F64   no widening at all: the same sums over float64 data (the caller
- *          passes a float64 array of n elements): the floor of the adds,
- *          multiplies and loads.
+ *          passes a float64 array of n elements), added as the float64
+ *          kernels add (mul, then add: v*v is not exact there).
  *
- * Compiled with -O3 -ffp-contract=off (no FMA, as the kernels), one function
- * per level with a `target` attribute.
+ * With the sum of |x| alone the integer paths skip the multiply by 2^896
+ * and scale the lanes at the flush instead (exact: see block512). The lane
+ * additions are those of each level's float32 kernel: AVX-512 as FMAs
+ * (acc + m*1, acc + v*v: exact products, csrc/fr_avx512.c's pass_wide), AVX2
+ * as mul then add. Compiled with -O3 -ffp-contract=off (no other FMA), one function per
+ * level with a `target` attribute.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -135,10 +143,19 @@ static inline T512 int block512(const void *xv, size_t n, int variant, int what,
                     m[k] = _mm512_mul_pd(m[k], scale);
                 v[k] = m[k];
             }
-            if (what & 1)
-                a[k] = _mm512_add_pd(a[k], m[k]);
-            if (what & 2)
-                q[k] = _mm512_add_pd(q[k], _mm512_mul_pd(v[k], v[k]));
+            /* as csrc/fr_avx512.c's pass_wide: both sums as FMAs (exact products);
+               float64 input as its own kernel (pass_f64): mul, then add */
+            if (variant == W_F64) {
+                if (what & 1)
+                    a[k] = _mm512_add_pd(a[k], m[k]);
+                if (what & 2)
+                    q[k] = _mm512_add_pd(q[k], _mm512_mul_pd(v[k], v[k]));
+            } else {
+                if (what & 1)
+                    a[k] = _mm512_fmadd_pd(m[k], _mm512_set1_pd(1.0), a[k]);
+                if (what & 2)
+                    q[k] = _mm512_fmadd_pd(v[k], v[k], q[k]);
+            }
         }
     }
     if (variant == W_INT &&
@@ -291,7 +308,7 @@ int widen_has(int level)
 }
 
 /*
- * The canonical sums of x (n elements, a multiple of 8, float32, or float64 for
+ * The canonical sums of x (n elements, a multiple of 32, float32, or float64 for
  * W_F64) `reps` times; out[0] = sum |x|, out[1] = sum x^2 of the last rep
  * (what: 1 abs, 2 squares, 3 both). Returns the blocks summed again with
  * vcvtps2pd (W_INT: blocks holding inf or NaN), or -1 if the level is not here.
