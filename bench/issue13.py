@@ -196,7 +196,7 @@ def goals(cells: dict, levels: list[str], note: str) -> tuple[list[str], list[di
             "; @njit(fastmath=False): additions in order (not vectorised), the division "
             "itself; fastmath=True: reassociated, vectorised sums (other bits) and x*(1/d) "
             "in prox (last-bit differences)"
-            if note.startswith("numba ")
+            if not any(w in note for w in ("not installed", "failed", "could not"))
             else ""
         ),
         hdr,
@@ -204,11 +204,14 @@ def goals(cells: dict, levels: list[str], note: str) -> tuple[list[str], list[di
     ]
     rows: list[dict] = []
     top = levels[0] if levels else None
+    said: set = set()
 
     def add(label, others, fr, goal, why_missing):
         if fr is None or not others:
             lines.append(f"{label:<60} {'-':>7} {'':<17} {'>= ' + fmt_speedup(goal):>9}  n/a")
-            lines.append(f"    ({why_missing})")
+            if why_missing not in said:  # once per reason
+                said.add(why_missing)
+                lines.append(f"    ({why_missing})")
             rows.append({"target": label, "result": "n/a", "why": why_missing})
             return
         bad = [c for c in [fr, *others] if c.check != "ok"]
