@@ -60,38 +60,55 @@
 
 /*
  * float32 sums in the float64 lanes (4 + 4 accumulators: one pass), written
- * out rather than through FR_PASS for two instructions: each lane addition
- * is an FMA, acc + |v|*1 and acc + v*v (vfmadd231pd). That is bit-identical
- * to fr_contract.h's rounded product, then rounded sum, because both
- * products are exact: v is a float32 widened exactly (24 significant bits),
- * so v*v has at most 48 significant bits (float64 has 53) and an exponent
- * within float64's normal range (float32's largest square is below 2^256,
- * its smallest non-zero one, 2^-298, above 2^-1022), and |v|*1 is |v|; the
- * FMA's one rounding is then the add's (+0, inf and NaN included; only a
- * NaN's payload may come from another operand, and no result exposes one).
- * It does not hold for float64 input (pass_f64 keeps mul, then add). Why:
- * Zen 4 runs zmm additions and vcvtps2pd on the same two pipes (one zmm
- * operation per cycle between them), so 4 conversions + 8 additions per
- * group of 32 held float32 L1L2 to about 2 elements per cycle in L1 and L2;
- * as FMAs the additions run on the multiply pipes, beside the conversions.
- * Measured in C on the kernel table called in blocks of 2048 as the driver
- * does, x 16 bytes past a line, ns per element, mul + add -> FMA:
- *   sum |x| and sum x^2: 4K 0.155 -> 0.118, 64K 0.150 -> 0.118, 1M 0.147 ->
- *   0.122, 4M 0.154 -> 0.120, 16M 0.19 -> 0.18 (DRAM-bound);
- *   sum |x| alone: 4K 0.092 -> 0.083, 64K 0.096 -> 0.083, 1M 0.100 ->
- *   0.088, 4M 0.109 -> 0.099, 16M unchanged.
- * (FMA on the squares only gave the same for both sums and nothing for
- * sum |x|; a software prefetch as fr_avx2.c's, 1024 or 2048 bytes ahead,
- * was neutral in cache and 20-30 % slower at 4M and 16M.)
+ * out rather than through FR_PASS, for three changes that keep every bit:
+ *
+ *  - |x| is taken on the float32 vector (a 256-bit and) before it is
+ *    widened, and the one widened w = (double)|x| = |(double)x| serves both
+ *    sums: w for sum |x|, w*w = x*x for sum x^2 (a NaN stays a NaN; only its
+ *    sign bit, which no result exposes, is cleared). That saves the 512-bit
+ *    and of every element (the separate load it costs is cheaper).
+ *  - each lane addition is an FMA, acc + w*1 and acc + w*w (vfmadd231pd).
+ *    That is fr_contract.h's rounded product, then rounded sum, because both
+ *    products are exact: w is a float32 widened exactly (24 significant
+ *    bits), so w*w has at most 48 significant bits (float64 has 53) and an
+ *    exponent within float64's normal range (float32's largest square is
+ *    below 2^256, its smallest non-zero one, 2^-298, above 2^-1022), and
+ *    w*1 is w; the FMA's one rounding is then the add's (+0, inf and NaN
+ *    included; only a NaN's payload may come from another operand, and no
+ *    result exposes one). It does not hold for float64 input: pass_f64 keeps
+ *    mul, then add.
+ *
+ * Why: on Zen 4, zmm additions and vcvtps2pd share two pipes (measured: a
+ * zmm vaddpd or vfmadd231pd per cycle, a vcvtps2pd zmm per 1.3 cycles), so
+ * the 4 conversions, 4 ands, 4 products and 8 additions of each group of 32
+ * held float32 L1L2 to about 2 elements per cycle in L1 and L2 (0.15 ns per
+ * element at ~3.3 GHz); as FMAs the additions run on the multiply pipes,
+ * beside the conversions. Measured in C on the kernel table called in blocks
+ * of 2048 as the driver does, x 16 bytes past a line, ns per element, then ->
+ * FMAs -> FMAs and |x| first (same runs):
+ *   sum |x| and sum x^2: 4K 0.163 -> 0.131 -> 0.113, 64K 0.163 -> 0.130 ->
+ *   0.114, 1M 0.165 -> 0.132 -> 0.116, 4M 0.175 -> 0.142 -> 0.131, 16M
+ *   0.20 -> 0.19 (DRAM);
+ *   sum |x| alone (first -> last): 4K 0.109 -> 0.085, 64K 0.105 -> 0.084,
+ *   1M 0.104 -> 0.087.
+ * (FMAs on the squares only, or on half of the |x| lanes, gave no more; a
+ * software prefetch as fr_avx2.c's, 1024 or 2048 bytes ahead, was neutral in
+ * cache and 20-30 % slower at 4M and 16M.)
  */
-FR_INLINE FR_TARGET __m512d abs_acc_pd(__m512d acc, __m512d v)
+FR_INLINE FR_TARGET __m512d widen_abs(__m256 v)
 {
-    return _mm512_fmadd_pd(abs_pd(v), _mm512_set1_pd(1.0), acc); /* acc + |v|, exact product */
+    return _mm512_cvtps_pd(_mm256_castsi256_ps(
+        _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7fffffff))));
 }
 
-FR_INLINE FR_TARGET __m512d sq_acc_pd(__m512d acc, __m512d v)
+FR_INLINE FR_TARGET __m512d abs_acc_pd(__m512d acc, __m512d w)
 {
-    return _mm512_fmadd_pd(v, v, acc); /* acc + v*v, exact product: see above */
+    return _mm512_fmadd_pd(w, _mm512_set1_pd(1.0), acc); /* acc + |x|: exact product */
+}
+
+FR_INLINE FR_TARGET __m512d sq_acc_pd(__m512d acc, __m512d w)
+{
+    return _mm512_fmadd_pd(w, w, acc); /* acc + x*x: exact product (see above) */
 }
 
 FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int sums, fr_lanes *s)
@@ -105,7 +122,7 @@ FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int sums, fr_lanes 
     for (g = 0; g < groups; g++) {
         FR_UNROLL
         for (k = 0; k < NREG; k++) {
-            __m512d v = load_wide(x + g * G64 + 8 * (size_t)k);
+            __m512d v = widen_abs(_mm256_loadu_ps(x + g * G64 + 8 * (size_t)k));
             if (sums & FR_ABS)
                 acc_a[k] = abs_acc_pd(acc_a[k], v);
             if (sums & FR_SQ)
@@ -115,7 +132,8 @@ FR_INLINE FR_TARGET void pass_wide(const float *x, size_t n, int sums, fr_lanes 
     for (k = 0; k < NREG && 8 * (size_t)k < r; k++) { /* the partial group */
         i = groups * G64 + 8 * (size_t)k;
         left = r - 8 * (size_t)k;
-        __m512d v = left >= 8 ? load_wide(x + i) : load_wide_part(x + i, left);
+        __m512d v = widen_abs(left >= 8 ? _mm256_loadu_ps(x + i)
+                                        : _mm512_castps512_ps256(load_part_ps(x + i, left)));
         if (sums & FR_ABS)
             acc_a[k] = abs_acc_pd(acc_a[k], v);
         if (sums & FR_SQ)
