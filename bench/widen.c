@@ -12,8 +12,9 @@
  *
  * The widenings (variant numbers as the Python side names them):
  *
- *  W_CVT   vcvtps2pd, as csrc/fr_avx512.c and fr_avx2.c do: v = cvt(x),
- *          |v| by an and, v*v.
+ *  W_CVT   vcvtps2pd, as the kernels do: AVX-512 (csrc/fr_avx512.c's
+ *          pass_wide) widens |x| (a 256-bit and first) and squares that,
+ *          AVX2 (fr_avx2.c) widens x, takes |v| by an and and squares v.
  *  W_INT   integer bit moves. With b = the bits of |x| (x & 0x7fffffff),
  *          zero-extended to 64 bits and shifted left by 29, the float32
  *          exponent field lands in the low 8 bits of the float64 exponent and
@@ -116,10 +117,13 @@ static inline T512 int block512(const void *xv, size_t n, int variant, int what,
     for (size_t i = 0; i < n; i += 32) {
         __m512d m[4], v[4];
         for (int k = 0; k < 4; k++) {
-            if (variant == W_F64 || variant == W_CVT) {
-                v[k] = variant == W_F64 ? _mm512_loadu_pd(xd + i + 8 * k)
-                                        : _mm512_cvtps_pd(_mm256_loadu_ps(xf + i + 8 * k));
+            if (variant == W_F64) {
+                v[k] = _mm512_loadu_pd(xd + i + 8 * k);
                 m[k] = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(v[k]), abs64));
+            } else if (variant == W_CVT) { /* as pass_wide: |x| in float32, then widened */
+                __m256i b = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(xf + i + 8 * k)),
+                                             _mm256_set1_epi32(0x7fffffff));
+                v[k] = m[k] = _mm512_cvtps_pd(_mm256_castsi256_ps(b));
             } else if (variant == W_PAIR) {
                 if (k % 2)
                     continue;
