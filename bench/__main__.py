@@ -95,7 +95,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--targets",
         action="store_true",
-        help="also print the project's own speed goals with PASS/MISS (for developers and CI)",
+        help="also print the project's own speed goals with PASS/MISS (for developers and CI), "
+        "with issue 13's: numba one-pass loops, AVX-512 vs AVX2, the float32 widening probe",
+    )
+    ap.add_argument(
+        "--widening",
+        action="store_true",
+        help="only run the C probe of exact float32 -> float64 widenings (bench/widen.c): "
+        "ns and cycles per element of each, at each SIMD level",
     )
     ap.add_argument(
         "--training",
@@ -292,6 +299,12 @@ def main(argv=None) -> int:
         from bench import training
 
         return training.main(quick=args.quick, targets=args.targets)
+    if args.widening:
+        from bench import _report, _widen
+
+        _env.import_fastreg()  # the exactness check compares with fastreg's kernels
+        print("\n".join(_report.fit(_widen.report(cpu=_cpu()))), flush=True)
+        return 0
     t_start = time.perf_counter()
     try:
         fastreg = _env.import_fastreg()
@@ -406,7 +419,12 @@ def main(argv=None) -> int:
     if args.detail:
         out += _report.detail(cells)
     if args.targets:
+        from bench import _widen, issue13
+
         out += _report.targets(cells)[0]
+        i13, i13_levels, i13_note = issue13.measure(args, fastreg, peers)
+        out += issue13.goals(i13, i13_levels, i13_note)[0]
+        out += [""] + _widen.report(cpu=None)
     wall = time.perf_counter() - t_start
     out += ["", _report.alignment(cells), f"wall time {wall:.1f} s; " + _noise(cells)]
     print("\n".join(_report.fit(out)), flush=True)

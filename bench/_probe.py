@@ -99,19 +99,20 @@ def _cache_dirs() -> list[Path]:
     return dirs
 
 
-def load() -> tuple[Probe | None, str]:
-    """Return (probe, "") or (None, reason it is unavailable)."""
+def build(source: Path, flag_sets=FLAG_SETS, prefix: str = "probe"):
+    """Compile ``source`` into a cached shared library: ((CDLL, compiler, flags, path), "")
+    or (None, why not). The first flag set that compiles wins."""
     cc = _compiler()
     if cc is None:
         return None, "no C compiler found (set CC)"
-    src = SOURCE.read_bytes()
+    src = source.read_bytes()
     errors = []
-    for flags in FLAG_SETS:
+    for flags in flag_sets:
         key = hashlib.sha256(
             b"\0".join([src, " ".join(cc).encode(), " ".join(flags).encode()])
         ).hexdigest()[:16]
         for d in _cache_dirs():
-            lib_path = d / f"probe-{key}.so"
+            lib_path = d / f"{prefix}-{key}.so"
             if not lib_path.exists():
                 try:
                     d.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,7 @@ def load() -> tuple[Probe | None, str]:
                 except OSError as e:
                     errors.append(f"{d}: {e}")
                     continue
-                cmd = [*cc, *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
+                cmd = [*cc, *flags, "-shared", "-fPIC", "-o", tmp, str(source)]
                 try:
                     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
                 except (OSError, subprocess.SubprocessError) as e:
@@ -133,7 +134,15 @@ def load() -> tuple[Probe | None, str]:
                     break  # same flags fail in any directory; try the next flag set
                 os.replace(tmp, lib_path)
             try:
-                return Probe(ctypes.CDLL(str(lib_path)), cc[0], flags, lib_path), ""
+                return (ctypes.CDLL(str(lib_path)), cc[0], flags, lib_path), ""
             except OSError as e:
                 errors.append(f"{lib_path}: {e}")
-    return None, "; ".join(errors) or "could not build the probe"
+    return None, "; ".join(errors) or f"could not build {source.name}"
+
+
+def load() -> tuple[Probe | None, str]:
+    """Return (probe, "") or (None, reason it is unavailable)."""
+    built, why = build(SOURCE)
+    if built is None:
+        return None, why
+    return Probe(*built), ""
