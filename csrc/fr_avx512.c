@@ -278,6 +278,21 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
+/* ---- the training steps (fr_update.h) --------------------------------- */
+
+/* Included here, at the end, beside the only code that uses it. The head
+   runs up to w's next 64-byte line, as prox_run_* does for out, so that the
+   loop's stores (and, with NumPy's equal offsets, the loads of g) are
+   aligned; 4 registers per iteration. */
+#include "fr_update.h"
+
+#define upd_head(w, n) head(w, sizeof *(w), n)
+
+FR_UPDATE_KERNELS(FR_TARGET, NREG, upd_head, __m512, 16, _mm512_set1_ps, _mm512_loadu_ps,
+                  _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, grad_ps, prox_ps,
+                  __m512d, 8, _mm512_set1_pd, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd,
+                  _mm512_sub_pd, _mm512_mul_pd, grad_pd, prox_pd)
+
 const struct fr_kernels fr_kernels_avx512 = {
     .name = "avx512",
     .sum_f32 = sum_f32,
@@ -290,6 +305,10 @@ const struct fr_kernels fr_kernels_avx512 = {
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .sgd_f32 = fr_upd_sgd_f32,
+    .sgd_f64 = fr_upd_sgd_f64,
+    .pgd_f32 = fr_upd_pgd_f32,
+    .pgd_f64 = fr_upd_pgd_f64,
 };
 
 #else /* neither x86-64 nor its emulation */

@@ -14,15 +14,16 @@
  * for any ISA and any thread count.
  *
  * Per block (FR_BLOCK elements, in L1 once read), the kernels of the active
- * table do the parts that must match the single-array calls bit for bit:
- * the canonical sums, the gradient a*sign(w) + b*w, the prox. The update
- * itself is a plain loop the compiler vectorises, in the element type,
- * every product rounded on its own (-ffp-contract=off), so it is what
+ * table do all the work: the canonical sums, the gradient a*sign(w) + b*w
+ * (grad_*), and the steps (sgd_*, pgd_*: fr_update.h), which compute the
+ * gradient or the prox in registers in the same pass as the update, in the
+ * element type, every product rounded on its own, so that they are what
  * NumPy computes for the same expression:
  *   SGD:      u = g + grad(w); [v = mu*v + u; u = v]; w = w - lr*u
  *   prox-SGD: w = prox(w - lr*g)
- * The value is taken from the block before the block is updated: the
- * penalty returned is that of the weights the step started from.
+ * The value is taken from the block before the block is updated (a pass
+ * of sum_* first, which also brings the block into L1 for the update):
+ * the penalty returned is that of the weights the step started from.
  */
 #include "fr_kernel_abi.h"
 #include "fr_lanes.h"
@@ -47,62 +48,6 @@ typedef struct {
     double lr, mu;
 } job;
 
-/* The element-wise update of one block, after tmp = grad(w) (or with no
-   term on, tmp unused). T is float or double; restrict lets the compiler
-   vectorise, which keeps the order of every operation. */
-#define SGD_LOOP(T)                                                                                \
-    do {                                                                                           \
-        T *restrict w = (T *)wp, lr_ = (T)lr, mu_ = (T)mu;                                         \
-        const T *restrict g = (const T *)gp, *restrict t = (const T *)tp;                          \
-        T *restrict v = (T *)vp;                                                                   \
-        size_t i;                                                                                  \
-        if (!t && !v)                                                                              \
-            for (i = 0; i < n; i++)                                                                \
-                w[i] = w[i] - lr_ * g[i];                                                          \
-        else if (!v)                                                                               \
-            for (i = 0; i < n; i++)                                                                \
-                w[i] = w[i] - lr_ * (g[i] + t[i]);                                                 \
-        else if (!t)                                                                               \
-            for (i = 0; i < n; i++) {                                                              \
-                v[i] = mu_ * v[i] + g[i];                                                          \
-                w[i] = w[i] - lr_ * v[i];                                                          \
-            }                                                                                      \
-        else                                                                                       \
-            for (i = 0; i < n; i++) {                                                              \
-                v[i] = mu_ * v[i] + (g[i] + t[i]);                                                 \
-                w[i] = w[i] - lr_ * v[i];                                                          \
-            }                                                                                      \
-    } while (0)
-
-static void sgd_f32(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
-                    double mu)
-{
-    SGD_LOOP(float);
-}
-
-static void sgd_f64(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
-                    double mu)
-{
-    SGD_LOOP(double);
-}
-
-/* out = w - lr*g, the point the prox is taken at. */
-static void descend_f32(const float *restrict w, const float *restrict g, float *restrict out,
-                        size_t n, float lr)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        out[i] = w[i] - lr * g[i];
-}
-
-static void descend_f64(const double *restrict w, const double *restrict g, double *restrict out,
-                        size_t n, double lr)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        out[i] = w[i] - lr * g[i];
-}
-
 /* One block of c elements of weight p, element offset `at`. */
 static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int flags, fr_lanes *s)
 {
@@ -112,10 +57,6 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
     char *w = (char *)p->w + off, *g = p->g ? (char *)p->g + off : NULL;
     char *v = p->v && j->mu != 0.0 ? (char *)p->v + off : NULL;
     double a = p->l1, b = 2.0 * p->l2; /* the gradient's factors, as Penalty.gradient */
-    union {
-        double d[FR_BLOCK];
-        float f[FR_BLOCK];
-    } tmp;
     switch (j->op) {
     case FR_GROUP_VALUE:
         if (terms && f64)
@@ -130,31 +71,30 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
             k->grad_f32((const float *)w, (float *)g, c, (float)a, (float)b,
                         flags | FR_ACC | FR_VALUE, s);
         break;
-    case FR_GROUP_SGD: /* tmp = grad(w) and the sums, then the update */
-        if (terms && f64)
-            k->grad_f64((const double *)w, tmp.d, c, a, b, flags | FR_VALUE, s);
-        else if (terms)
-            k->grad_f32((const float *)w, tmp.f, c, (float)a, (float)b, flags | FR_VALUE, s);
-        (f64 ? sgd_f64 : sgd_f32)(w, g, terms ? (const void *)&tmp : NULL, v, c, j->lr, j->mu);
+    case FR_GROUP_SGD: /* the sums (the block is then in L1), then one update pass */
+        if (f64) {
+            if (terms)
+                k->sum_f64((const double *)w, c, terms, s);
+            k->sgd_f64((double *)w, (const double *)g, (double *)v, c, a, b, j->lr, j->mu, terms);
+        } else {
+            if (terms)
+                k->sum_f32((const float *)w, c, terms, s);
+            k->sgd_f32((float *)w, (const float *)g, (float *)v, c, (float)a, (float)b,
+                       (float)j->lr, (float)j->mu, terms);
+        }
         break;
-    default: { /* FR_GROUP_PROX: the sums, then w = prox(w - lr*g) */
+    default: { /* FR_GROUP_PROX: the sums, then w = prox(w - lr*g) in one pass */
         /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity) */
         double t = j->lr == 0.0 ? 0.0 : j->lr * p->l1;
         double d = j->lr == 0.0 ? 1.0 : 1.0 + 2.0 * j->lr * p->l2;
         if (f64) {
             if (terms)
                 k->sum_f64((const double *)w, c, terms, s);
-            descend_f64((const double *)w, (const double *)g, terms ? tmp.d : (double *)w, c,
-                        j->lr);
-            if (terms)
-                k->prox_f64(tmp.d, (double *)w, c, t, d, terms);
+            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, d, terms);
         } else {
             if (terms)
                 k->sum_f32((const float *)w, c, terms, s);
-            descend_f32((const float *)w, (const float *)g, terms ? tmp.f : (float *)w, c,
-                        (float)j->lr);
-            if (terms)
-                k->prox_f32(tmp.f, (float *)w, c, (float)t, (float)d, terms);
+            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)d, terms);
         }
     }
     }
