@@ -117,24 +117,28 @@ static void run_piece(void *ctx, ptrdiff_t i)
 }
 
 /* Weight q's value from its pieces' slots: T = 0; T += S in superblock
-   order; fold. (With one superblock T = 0 + S = S, as fr_driver.c's
-   shortcut: lanes are never -0.) */
-static void finish(fr_param *q, const fr_lanes *sums)
+   order; fold. With one superblock T = 0 + S = S, as fr_driver.c's
+   shortcut (lanes are never -0), so its slot is folded as it is: most
+   weights of a model are one superblock, and this is per weight and step. */
+static void finish(fr_param *q, fr_lanes *sums)
 {
-    fr_lanes t;
+    fr_lanes t, *tp = sums; /* folded in place: each slot is read once */
     ptrdiff_t np = (q->n + SUPER_N - 1) / SUPER_N, i;
     int j;
     double sa = 0.0, ss = 0.0;
-    memset(&t, 0, sizeof t);
-    for (i = 0; i < np; i++)
-        for (j = 0; j < FR_LANES64; j++) {
-            t.abs[j] = t.abs[j] + sums[i].abs[j];
-            t.sq[j] = t.sq[j] + sums[i].sq[j];
-        }
+    if (np != 1) { /* (none for an empty weight: T = 0) */
+        memset(&t, 0, sizeof t);
+        for (i = 0; i < np; i++)
+            for (j = 0; j < FR_LANES64; j++) {
+                t.abs[j] = t.abs[j] + sums[i].abs[j];
+                t.sq[j] = t.sq[j] + sums[i].sq[j];
+            }
+        tp = &t;
+    }
     if (q->terms & FR_ABS)
-        sa = lanes_fold(t.abs);
+        sa = lanes_fold(tp->abs);
     if (q->terms & FR_SQ)
-        ss = lanes_fold(t.sq);
+        ss = lanes_fold(tp->sq);
     q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
 }
 
