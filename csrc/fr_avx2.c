@@ -324,10 +324,10 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
    registers per iteration: w, g and the result of each in flight. */
 #include "fr_update.h"
 
-FR_UPDATE_KERNELS(FR_TARGET, 4, FR_UPD_NO_HEAD, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps,
+FR_UPDATE_KERNELS(FR_TARGET, 4, FR_UPD_NO_HEAD, sum_f32, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps,
                   _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, grad_ps, prox_ps,
-                  __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd,
-                  _mm256_sub_pd, _mm256_mul_pd, grad_pd, prox_pd)
+                  sum_f64, __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd, _mm256_storeu_pd,
+                  _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd, grad_pd, prox_pd)
 
 const struct fr_kernels fr_kernels_avx2 = {
     .name = "avx2",

@@ -21,9 +21,10 @@
  * NumPy computes for the same expression:
  *   SGD:      u = g + grad(w); [v = mu*v + u; u = v]; w = w - lr*u
  *   prox-SGD: w = prox(w - lr*g)
- * The value is taken from the block before the block is updated (a pass
- * of sum_* first, which also brings the block into L1 for the update):
- * the penalty returned is that of the weights the step started from.
+ * The value is taken from the block before the block is updated (in the
+ * update's pass where the ISA has the registers, else a pass of sum_*
+ * first, which also brings the block into L1 for the update): the penalty
+ * returned is that of the weights the step started from.
  */
 #include "fr_kernel_abi.h"
 #include "fr_lanes.h"
@@ -71,31 +72,23 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
             k->grad_f32((const float *)w, (float *)g, c, (float)a, (float)b,
                         flags | FR_ACC | FR_VALUE, s);
         break;
-    case FR_GROUP_SGD: /* the sums (the block is then in L1), then one update pass */
-        if (f64) {
-            if (terms)
-                k->sum_f64((const double *)w, c, terms, s);
-            k->sgd_f64((double *)w, (const double *)g, (double *)v, c, a, b, j->lr, j->mu, terms);
-        } else {
-            if (terms)
-                k->sum_f32((const float *)w, c, terms, s);
+    case FR_GROUP_SGD: /* the sums and the update, in one pass where the ISA can */
+        if (f64)
+            k->sgd_f64((double *)w, (const double *)g, (double *)v, c, a, b, j->lr, j->mu,
+                       terms | FR_VALUE, s);
+        else
             k->sgd_f32((float *)w, (const float *)g, (float *)v, c, (float)a, (float)b,
-                       (float)j->lr, (float)j->mu, terms);
-        }
+                       (float)j->lr, (float)j->mu, terms | FR_VALUE, s);
         break;
-    default: { /* FR_GROUP_PROX: the sums, then w = prox(w - lr*g) in one pass */
+    default: { /* FR_GROUP_PROX: the sums, and w = prox(w - lr*g) */
         /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity) */
         double t = j->lr == 0.0 ? 0.0 : j->lr * p->l1;
         double d = j->lr == 0.0 ? 1.0 : 1.0 + 2.0 * j->lr * p->l2;
-        if (f64) {
-            if (terms)
-                k->sum_f64((const double *)w, c, terms, s);
-            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, d, terms);
-        } else {
-            if (terms)
-                k->sum_f32((const float *)w, c, terms, s);
-            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)d, terms);
-        }
+        if (f64)
+            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, d, terms | FR_VALUE, s);
+        else
+            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)d,
+                       terms | FR_VALUE, s);
     }
     }
 }

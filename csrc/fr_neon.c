@@ -186,9 +186,9 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
    from the gradient code above). 4 registers per iteration. */
 #include "fr_update.h"
 
-FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, float32x4_t, 4, vdupq_n_f32, vld1q_f32, vst1q_f32, vaddq_f32,
-                  vsubq_f32, mul_ps, grad_ps, prox_ps, float64x2_t, 2, vdupq_n_f64, vld1q_f64,
-                  vst1q_f64, vaddq_f64, vsubq_f64, mul_pd, grad_pd, prox_pd)
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float32x4_t, 4, vdupq_n_f32, vld1q_f32, vst1q_f32,
+                  vaddq_f32, vsubq_f32, mul_ps, grad_ps, prox_ps, sum_f64, float64x2_t, 2,
+                  vdupq_n_f64, vld1q_f64, vst1q_f64, vaddq_f64, vsubq_f64, mul_pd, grad_pd, prox_pd)
 
 const struct fr_kernels fr_kernels_neon = {
     .name = "neon",

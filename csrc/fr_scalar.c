@@ -268,8 +268,9 @@ static double prox64(double v, double t, double d, int flags)
     return (flags & FR_SQ) ? v / d : v;
 }
 
-FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, float, 1, id32, ld32, st32, add32, sub32, mul32, grad32,
-                  prox32, double, 1, id64, ld64, st64, add64, sub64, mul64, grad64, prox64)
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float, 1, id32, ld32, st32, add32, sub32, mul32,
+                  grad32, prox32, sum_f64, double, 1, id64, ld64, st64, add64, sub64, mul64, grad64,
+                  prox64)
 
 const struct fr_kernels fr_kernels_scalar = {
     .name = "scalar",

@@ -265,9 +265,10 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
    from the gradient code above). 4 registers per iteration. */
 #include "fr_update.h"
 
-FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, __m128, 4, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps,
-                  _mm_add_ps, _mm_sub_ps, _mm_mul_ps, grad_ps, prox_ps, __m128d, 2, _mm_set1_pd,
-                  _mm_loadu_pd, _mm_storeu_pd, _mm_add_pd, _mm_sub_pd, _mm_mul_pd, grad_pd, prox_pd)
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, __m128, 4, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps,
+                  _mm_add_ps, _mm_sub_ps, _mm_mul_ps, grad_ps, prox_ps, sum_f64, __m128d, 2,
+                  _mm_set1_pd, _mm_loadu_pd, _mm_storeu_pd, _mm_add_pd, _mm_sub_pd, _mm_mul_pd,
+                  grad_pd, prox_pd)
 
 const struct fr_kernels fr_kernels_sse2 = {
     .name = "sse2",

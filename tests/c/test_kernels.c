@@ -516,6 +516,14 @@ static const float upd32[][4] = {/* a, b (or t, d for pgd), lr, mu */
                                  {1e-30f, 3e30f, 1e-3f, 2.0f}};
 #define NUPD (sizeof upd32 / sizeof upd32[0])
 
+static int same_lanes(const fr_lanes *a, const fr_lanes *b)
+{
+    int j, ok = 1;
+    for (j = 0; j < FR_LANES64; j++)
+        ok &= same64(a->abs[j], b->abs[j]) && same64(a->sq[j], b->sq[j]);
+    return ok;
+}
+
 static void test_update(const struct fr_kernels *ref, const struct fr_kernels *k)
 {
     static float w1[MAXN + 2 * GUARD + 16], w2[MAXN + 2 * GUARD + 16];
@@ -525,7 +533,8 @@ static void test_update(const struct fr_kernels *ref, const struct fr_kernels *k
     static float w0[MAXN], v0[MAXN];
     static double d0[MAXN], e0[MAXN];
     size_t si, i, pi, off;
-    int kind, flags, mom, op;
+    int kind, flags, mom, op, val, j;
+    fr_lanes s1, s2;
     void *b1, *b2;
     size_t l1, l2;
     for (si = 0; si < NSIZES; si++) {
@@ -544,6 +553,13 @@ static void test_update(const struct fr_kernels *ref, const struct fr_kernels *k
                     for (mom = 0; mom < 2 - op; mom++)
                         for (pi = 0; pi < NUPD; pi++) {
                             const float *u = upd32[pi];
+                            /* FR_VALUE: the sums of w before the step, added into
+                               slots that hold something already */
+                            int fl = flags | ((val = (int)(pi + (size_t)kind) % 2) ? FR_VALUE : 0);
+                            for (j = 0; j < FR_LANES64; j++) {
+                                s1.abs[j] = s2.abs[j] = 0.25 * j;
+                                s1.sq[j] = s2.sq[j] = 1.0 + j;
+                            }
                             off = (size_t)(kind + flags + (int)pi) % 16; /* vary the alignment */
                             float *wa = w1 + GUARD + off, *wb = w2 + GUARD + off;
                             float *va = v1 + GUARD + off, *vb = v2 + GUARD + off;
@@ -563,20 +579,28 @@ static void test_update(const struct fr_kernels *ref, const struct fr_kernels *k
                             memcpy(ea, e0, n * 8);
                             memcpy(eb, e0, n * 8);
                             if (op == 0) {
-                                ref->sgd_f32(wa, g, mom ? va : NULL, n, u[0], u[1], u[2], u[3],
-                                             flags);
-                                k->sgd_f32(wb, g, mom ? vb : NULL, n, u[0], u[1], u[2], u[3],
-                                           flags);
-                                ref->sgd_f64(da, h, mom ? ea : NULL, n, u[0], u[1], u[2], u[3],
-                                             flags);
-                                k->sgd_f64(db, h, mom ? eb : NULL, n, u[0], u[1], u[2], u[3],
-                                           flags);
+                                ref->sgd_f32(wa, g, mom ? va : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                             &s1);
+                                k->sgd_f32(wb, g, mom ? vb : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                           &s2);
+                                check(same_lanes(&s1, &s2), "sgd_f32 sums", n, fl, -1);
+                                ref->sgd_f64(da, h, mom ? ea : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                             &s1);
+                                k->sgd_f64(db, h, mom ? eb : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                           &s2);
+                                check(same_lanes(&s1, &s2), "sgd_f64 sums", n, fl, -1);
                             } else {
-                                ref->pgd_f32(wa, g, n, u[2], u[0], u[1], flags);
-                                k->pgd_f32(wb, g, n, u[2], u[0], u[1], flags);
-                                ref->pgd_f64(da, h, n, u[2], u[0], u[1], flags);
-                                k->pgd_f64(db, h, n, u[2], u[0], u[1], flags);
+                                ref->pgd_f32(wa, g, n, u[2], u[0], u[1], fl, &s1);
+                                k->pgd_f32(wb, g, n, u[2], u[0], u[1], fl, &s2);
+                                check(same_lanes(&s1, &s2), "pgd_f32 sums", n, fl, -1);
+                                ref->pgd_f64(da, h, n, u[2], u[0], u[1], fl, &s1);
+                                k->pgd_f64(db, h, n, u[2], u[0], u[1], fl, &s2);
+                                check(same_lanes(&s1, &s2), "pgd_f64 sums", n, fl, -1);
                             }
+                            if (!val) /* without FR_VALUE the slots are untouched */
+                                for (j = 0; j < FR_LANES64; j++)
+                                    check(s2.abs[j] == 0.25 * j && s2.sq[j] == 1.0 + j,
+                                          "update sums kept", n, fl, j);
                             /* everything, guards included: a stray write shows */
                             for (i = 0; i < sizeof w1 / sizeof w1[0]; i++) {
                                 check(bits32(w1[i]) == bits32(w2[i]) || same32(w1[i], w2[i]),
