@@ -110,6 +110,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="run the training benchmark instead (bench/training.py): ParamGroup steps and "
         "a NumPy MLP, against per-array calls, NumPy and torch",
     )
+    ap.add_argument(
+        "--no-training",
+        action="store_true",
+        help="leave out the short training summary at the end of the default run "
+        "(bench/training.py's small configuration, about a second)",
+    )
     ap.add_argument("--seed", type=int, default=12345)
     args = ap.parse_args(argv)
     args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
@@ -410,9 +416,11 @@ def main(argv=None) -> int:
             del x, g, t, cases
     except KeyboardInterrupt:
         log("\nbench: interrupted; reporting what was measured")
+        args.no_training = True
     finally:
         if levels:
             fastreg.set_simd(initial_level)
+    training_lines, training_ok = _training_summary(args)
 
     out = _report.summary(cells)
     out += _report.simd_table(cells, levels)
@@ -425,6 +433,7 @@ def main(argv=None) -> int:
         i13, i13_levels, i13_note = issue13.measure(args, fastreg, peers)
         out += issue13.goals(i13, i13_levels, i13_note)[0]
         out += [""] + _widen.report(cpu=None)
+    out += training_lines
     wall = time.perf_counter() - t_start
     out += ["", _report.alignment(cells), f"wall time {wall:.1f} s; " + _noise(cells)]
     print("\n".join(_report.fit(out)), flush=True)
@@ -449,7 +458,21 @@ def main(argv=None) -> int:
     bad = [c for cell in cells for c in cell.cases if c.check != "ok"]
     if bad:
         log(f"bench: {len(bad)} case(s) returned wrong results; see '!' marks")
+    if not training_ok:
+        log("bench: the training summary's losses are WRONG; see its lines")
     return 0
+
+
+def _training_summary(args: argparse.Namespace) -> tuple[list[str], bool]:
+    """bench/training.py's short section of the default run (lines, losses ok)."""
+    if args.no_training or "fastreg" not in args.impls:
+        return [], True
+    from bench import training
+
+    try:
+        return training.summary()
+    except Exception as e:  # a report without it beats no report
+        return ["", f"training summary failed: {type(e).__name__}: {e}"], False
 
 
 if __name__ == "__main__":

@@ -358,6 +358,21 @@ static FR_TARGET void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
+/* ---- the training steps (fr_update.h) --------------------------------- */
+
+/* Included here, at the end, beside the only code that uses it. The value's
+   sums are fused into the update pass (4 + 4 accumulators fit beside it, as
+   in fused_f32 above), so a step reads each block of w once. Unaligned
+   loads: the lanes fix the element positions, and the rotation of
+   fused_f32 is not worth its masked groups here (w, g and v streams). */
+#include "fr_update.h"
+
+FR_UPDATE_FUSED_KERNELS(FR_TARGET, _mm512_setzero_pd(), flush_pd, __m512, _mm512_set1_ps,
+                        _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps,
+                        _mm512_mul_ps, grad_ps, prox_ps, wlo_pd, whi_pd, __m512d, 8, _mm512_set1_pd,
+                        _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_sub_pd,
+                        _mm512_mul_pd, abs_pd, grad_pd, prox_pd)
+
 const struct fr_kernels fr_kernels_avx512 = {
     .name = "avx512",
     .sum_f32 = sum_f32,
@@ -370,6 +385,10 @@ const struct fr_kernels fr_kernels_avx512 = {
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .sgd_f32 = fr_upd_sgd_f32,
+    .sgd_f64 = fr_upd_sgd_f64,
+    .pgd_f32 = fr_upd_pgd_f32,
+    .pgd_f64 = fr_upd_pgd_f64,
 };
 
 #else /* neither x86-64 nor its emulation */

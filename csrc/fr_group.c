@@ -14,15 +14,17 @@
  * for any ISA and any thread count.
  *
  * Per block (FR_BLOCK elements, in L1 once read), the kernels of the active
- * table do the parts that must match the single-array calls bit for bit:
- * the canonical sums, the gradient a*sign(w) + b*w, the prox. The update
- * itself is a plain loop the compiler vectorises, in the element type,
- * every product rounded on its own (-ffp-contract=off), so it is what
+ * table do all the work: the canonical sums, the gradient a*sign(w) + b*w
+ * (grad_*), and the steps (sgd_*, pgd_*: fr_update.h), which compute the
+ * gradient or the prox in registers in the same pass as the update, in the
+ * element type, every product rounded on its own, so that they are what
  * NumPy computes for the same expression:
  *   SGD:      u = g + grad(w); [v = mu*v + u; u = v]; w = w - lr*u
  *   prox-SGD: w = prox(w - lr*g)
- * The value is taken from the block before the block is updated: the
- * penalty returned is that of the weights the step started from.
+ * The value is taken from the block before the block is updated (in the
+ * update's pass where the ISA has the registers, else a pass of sum_*
+ * first, which also brings the block into L1 for the update): the penalty
+ * returned is that of the weights the step started from.
  */
 #include "fr_kernel_abi.h"
 #include "fr_lanes.h"
@@ -47,62 +49,6 @@ typedef struct {
     double lr, mu;
 } job;
 
-/* The element-wise update of one block, after tmp = grad(w) (or with no
-   term on, tmp unused). T is float or double; restrict lets the compiler
-   vectorise, which keeps the order of every operation. */
-#define SGD_LOOP(T)                                                                                \
-    do {                                                                                           \
-        T *restrict w = (T *)wp, lr_ = (T)lr, mu_ = (T)mu;                                         \
-        const T *restrict g = (const T *)gp, *restrict t = (const T *)tp;                          \
-        T *restrict v = (T *)vp;                                                                   \
-        size_t i;                                                                                  \
-        if (!t && !v)                                                                              \
-            for (i = 0; i < n; i++)                                                                \
-                w[i] = w[i] - lr_ * g[i];                                                          \
-        else if (!v)                                                                               \
-            for (i = 0; i < n; i++)                                                                \
-                w[i] = w[i] - lr_ * (g[i] + t[i]);                                                 \
-        else if (!t)                                                                               \
-            for (i = 0; i < n; i++) {                                                              \
-                v[i] = mu_ * v[i] + g[i];                                                          \
-                w[i] = w[i] - lr_ * v[i];                                                          \
-            }                                                                                      \
-        else                                                                                       \
-            for (i = 0; i < n; i++) {                                                              \
-                v[i] = mu_ * v[i] + (g[i] + t[i]);                                                 \
-                w[i] = w[i] - lr_ * v[i];                                                          \
-            }                                                                                      \
-    } while (0)
-
-static void sgd_f32(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
-                    double mu)
-{
-    SGD_LOOP(float);
-}
-
-static void sgd_f64(void *wp, const void *gp, const void *tp, void *vp, size_t n, double lr,
-                    double mu)
-{
-    SGD_LOOP(double);
-}
-
-/* out = w - lr*g, the point the prox is taken at. */
-static void descend_f32(const float *restrict w, const float *restrict g, float *restrict out,
-                        size_t n, float lr)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        out[i] = w[i] - lr * g[i];
-}
-
-static void descend_f64(const double *restrict w, const double *restrict g, double *restrict out,
-                        size_t n, double lr)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        out[i] = w[i] - lr * g[i];
-}
-
 /* One block of c elements of weight p, element offset `at`. */
 static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int flags, fr_lanes *s)
 {
@@ -112,10 +58,6 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
     char *w = (char *)p->w + off, *g = p->g ? (char *)p->g + off : NULL;
     char *v = p->v && j->mu != 0.0 ? (char *)p->v + off : NULL;
     double a = p->l1, b = 2.0 * p->l2; /* the gradient's factors, as Penalty.gradient */
-    union {
-        double d[FR_BLOCK];
-        float f[FR_BLOCK];
-    } tmp;
     switch (j->op) {
     case FR_GROUP_VALUE:
         if (terms && f64)
@@ -130,32 +72,23 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
             k->grad_f32((const float *)w, (float *)g, c, (float)a, (float)b,
                         flags | FR_ACC | FR_VALUE, s);
         break;
-    case FR_GROUP_SGD: /* tmp = grad(w) and the sums, then the update */
-        if (terms && f64)
-            k->grad_f64((const double *)w, tmp.d, c, a, b, flags | FR_VALUE, s);
-        else if (terms)
-            k->grad_f32((const float *)w, tmp.f, c, (float)a, (float)b, flags | FR_VALUE, s);
-        (f64 ? sgd_f64 : sgd_f32)(w, g, terms ? (const void *)&tmp : NULL, v, c, j->lr, j->mu);
+    case FR_GROUP_SGD: /* the sums and the update, in one pass where the ISA can */
+        if (f64)
+            k->sgd_f64((double *)w, (const double *)g, (double *)v, c, a, b, j->lr, j->mu,
+                       terms | FR_VALUE, s);
+        else
+            k->sgd_f32((float *)w, (const float *)g, (float *)v, c, (float)a, (float)b,
+                       (float)j->lr, (float)j->mu, terms | FR_VALUE, s);
         break;
-    default: { /* FR_GROUP_PROX: the sums, then w = prox(w - lr*g) */
+    default: { /* FR_GROUP_PROX: the sums, and w = prox(w - lr*g) */
         /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity) */
         double t = j->lr == 0.0 ? 0.0 : j->lr * p->l1;
         double d = j->lr == 0.0 ? 1.0 : 1.0 + 2.0 * j->lr * p->l2;
-        if (f64) {
-            if (terms)
-                k->sum_f64((const double *)w, c, terms, s);
-            descend_f64((const double *)w, (const double *)g, terms ? tmp.d : (double *)w, c,
-                        j->lr);
-            if (terms)
-                k->prox_f64(tmp.d, (double *)w, c, t, d, terms);
-        } else {
-            if (terms)
-                k->sum_f32((const float *)w, c, terms, s);
-            descend_f32((const float *)w, (const float *)g, terms ? tmp.f : (float *)w, c,
-                        (float)j->lr);
-            if (terms)
-                k->prox_f32(tmp.f, (float *)w, c, (float)t, (float)d, terms);
-        }
+        if (f64)
+            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, d, terms | FR_VALUE, s);
+        else
+            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)d,
+                       terms | FR_VALUE, s);
     }
     }
 }
@@ -177,24 +110,28 @@ static void run_piece(void *ctx, ptrdiff_t i)
 }
 
 /* Weight q's value from its pieces' slots: T = 0; T += S in superblock
-   order; fold. (With one superblock T = 0 + S = S, as fr_driver.c's
-   shortcut: lanes are never -0.) */
-static void finish(fr_param *q, const fr_lanes *sums)
+   order; fold. With one superblock T = 0 + S = S, as fr_driver.c's
+   shortcut (lanes are never -0), so its slot is folded as it is: most
+   weights of a model are one superblock, and this is per weight and step. */
+static void finish(fr_param *q, fr_lanes *sums)
 {
-    fr_lanes t;
+    fr_lanes t, *tp = sums; /* folded in place: each slot is read once */
     ptrdiff_t np = (q->n + SUPER_N - 1) / SUPER_N, i;
     int j;
     double sa = 0.0, ss = 0.0;
-    memset(&t, 0, sizeof t);
-    for (i = 0; i < np; i++)
-        for (j = 0; j < FR_LANES64; j++) {
-            t.abs[j] = t.abs[j] + sums[i].abs[j];
-            t.sq[j] = t.sq[j] + sums[i].sq[j];
-        }
+    if (np != 1) { /* (none for an empty weight: T = 0) */
+        memset(&t, 0, sizeof t);
+        for (i = 0; i < np; i++)
+            for (j = 0; j < FR_LANES64; j++) {
+                t.abs[j] = t.abs[j] + sums[i].abs[j];
+                t.sq[j] = t.sq[j] + sums[i].sq[j];
+            }
+        tp = &t;
+    }
     if (q->terms & FR_ABS)
-        sa = lanes_fold(t.abs);
+        sa = lanes_fold(tp->abs);
     if (q->terms & FR_SQ)
-        ss = lanes_fold(t.sq);
+        ss = lanes_fold(tp->sq);
     q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
 }
 

@@ -54,6 +54,22 @@ struct fr_kernels {
        (overflow to inf, NaN kept quiet, subnormals kept). */
     void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
     void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
+    /* The training steps of fr_group.c, element-wise in the element type
+       (fr_update.h), every product rounded on its own, in NumPy's order:
+       sgd: u = g [+ a*sign(w) + b*w, the terms in flags]; if v is not NULL,
+       v = mu*v + u and u = v; then w = w - lr*u.
+       pgd: w = prox(w - lr*g), the prox of prox_* with t, d and the terms in
+       flags (none: w - lr*g). w, g and v do not overlap.
+       With FR_VALUE, also flush the lane sums of the terms that are on, of w
+       before the step, into s (sum_*'s bits). */
+    void (*sgd_f32)(float *w, const float *g, float *v, size_t n, float a, float b, float lr,
+                    float mu, int flags, fr_lanes *s);
+    void (*sgd_f64)(double *w, const double *g, double *v, size_t n, double a, double b, double lr,
+                    double mu, int flags, fr_lanes *s);
+    void (*pgd_f32)(float *w, const float *g, size_t n, float lr, float t, float d, int flags,
+                    fr_lanes *s);
+    void (*pgd_f64)(double *w, const double *g, size_t n, double lr, double t, double d, int flags,
+                    fr_lanes *s);
 };
 
 extern const struct fr_kernels fr_kernels_scalar;

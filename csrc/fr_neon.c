@@ -180,6 +180,16 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
+/* ---- the training steps (fr_update.h) --------------------------------- */
+
+/* Included here, at the end, beside the only code that uses it (and away
+   from the gradient code above). 4 registers per iteration. */
+#include "fr_update.h"
+
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float32x4_t, 4, vdupq_n_f32, vld1q_f32, vst1q_f32,
+                  vaddq_f32, vsubq_f32, mul_ps, grad_ps, prox_ps, sum_f64, float64x2_t, 2,
+                  vdupq_n_f64, vld1q_f64, vst1q_f64, vaddq_f64, vsubq_f64, mul_pd, grad_pd, prox_pd)
+
 const struct fr_kernels fr_kernels_neon = {
     .name = "neon",
     .sum_f32 = sum_f32,
@@ -192,6 +202,10 @@ const struct fr_kernels fr_kernels_neon = {
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .sgd_f32 = fr_upd_sgd_f32,
+    .sgd_f64 = fr_upd_sgd_f64,
+    .pgd_f32 = fr_upd_pgd_f32,
+    .pgd_f64 = fr_upd_pgd_f64,
 };
 
 #else /* !FR_ARCH_ARM64 */

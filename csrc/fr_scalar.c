@@ -197,6 +197,81 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
 
 /* grad_f32 / grad_f64 do not take the value: the table's entries are the
    fused grad_value_* that add the sums first. */
+/* ---- the training steps (fr_update.h) --------------------------------- */
+
+/* fr_update.h with one element per "vector": the plain C of the steps,
+   with the gradient and prox of grad_* and prox_* above. */
+#include "fr_update.h"
+
+static float id32(float v)
+{
+    return v;
+}
+static double id64(double v)
+{
+    return v;
+}
+static float ld32(const float *p)
+{
+    return *p;
+}
+static double ld64(const double *p)
+{
+    return *p;
+}
+static void st32(float *p, float v)
+{
+    *p = v;
+}
+static void st64(double *p, double v)
+{
+    *p = v;
+}
+static float add32(float a, float b)
+{
+    return a + b;
+}
+static float sub32(float a, float b)
+{
+    return a - b;
+}
+static double sub64(double a, double b)
+{
+    return a - b;
+}
+static float mul32(float a, float b)
+{
+    return a * b;
+}
+static float grad32(float v, float a, float b, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return sgn32(v, a) + b * v;
+    return (flags & FR_ABS) ? sgn32(v, a) : b * v;
+}
+static double grad64(double v, double a, double b, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return sgn64(v, a) + b * v;
+    return (flags & FR_ABS) ? sgn64(v, a) : b * v;
+}
+static float prox32(float v, float t, float d, int flags)
+{
+    if (flags & FR_ABS)
+        v = copysignf(pos32(fabsf(v) - t), v);
+    return (flags & FR_SQ) ? v / d : v;
+}
+static double prox64(double v, double t, double d, int flags)
+{
+    if (flags & FR_ABS)
+        v = copysign(pos64(fabs(v) - t), v);
+    return (flags & FR_SQ) ? v / d : v;
+}
+
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float, 1, id32, ld32, st32, add32, sub32, mul32,
+                  grad32, prox32, sum_f64, double, 1, id64, ld64, st64, add64, sub64, mul64, grad64,
+                  prox64)
+
 const struct fr_kernels fr_kernels_scalar = {
     .name = "scalar",
     .sum_f32 = sum_f32,
@@ -209,4 +284,8 @@ const struct fr_kernels fr_kernels_scalar = {
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .sgd_f32 = fr_upd_sgd_f32,
+    .sgd_f64 = fr_upd_sgd_f64,
+    .pgd_f32 = fr_upd_pgd_f32,
+    .pgd_f64 = fr_upd_pgd_f64,
 };

@@ -259,6 +259,17 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
+/* ---- the training steps (fr_update.h) --------------------------------- */
+
+/* Included here, at the end, beside the only code that uses it (and away
+   from the gradient code above). 4 registers per iteration. */
+#include "fr_update.h"
+
+FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, __m128, 4, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps,
+                  _mm_add_ps, _mm_sub_ps, _mm_mul_ps, grad_ps, prox_ps, sum_f64, __m128d, 2,
+                  _mm_set1_pd, _mm_loadu_pd, _mm_storeu_pd, _mm_add_pd, _mm_sub_pd, _mm_mul_pd,
+                  grad_pd, prox_pd)
+
 const struct fr_kernels fr_kernels_sse2 = {
     .name = "sse2",
     .sum_f32 = sum_f32,
@@ -271,6 +282,10 @@ const struct fr_kernels fr_kernels_sse2 = {
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .sgd_f32 = fr_upd_sgd_f32,
+    .sgd_f64 = fr_upd_sgd_f64,
+    .pgd_f32 = fr_upd_pgd_f32,
+    .pgd_f64 = fr_upd_pgd_f64,
 };
 
 #else /* !FR_ARCH_X86_64 */

@@ -206,11 +206,13 @@ class ParamGroup:
     # -- one step -------------------------------------------------------------
 
     def _run(self, op: int, grads: Any, lr: float, mu: float) -> float:
+        # Kept short: on the all-C path this is the whole Python cost of a
+        # step (only sgd_step passes a non-zero mu; step returns a float).
         if grads is not None and type(grads) is not list:
             grads = list(grads)
-        vels = self._velocities if op == _core.GROUP_SGD and mu != 0.0 else None
+        vels = self._velocities if mu != 0.0 else None
         if not self._slow:
-            return float(self._c.step(op, grads, lr, mu, vels, None))
+            return self._c.step(op, grads, lr, mu, vels, None)
         if grads is not None and len(grads) != len(self._weights):
             raise ValueError(f"got {len(grads)} gradients for {len(self._weights)} weights")
         # the fallback weights: check, then run the regularizers' own code,

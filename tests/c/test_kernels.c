@@ -505,6 +505,136 @@ static void test_prox(const struct fr_kernels *ref, const struct fr_kernels *k)
     }
 }
 
+/* The training steps (sgd_*, pgd_*): w, v and g from the same data kinds,
+   every term combination, with and without momentum, w and v at every
+   start alignment of a 64-byte line (fr_avx512.c's head), outputs between
+   guard elements, g in memory that ends at an inaccessible page. */
+static const float upd32[][4] = {/* a, b (or t, d for pgd), lr, mu */
+                                 {0.01f, 0.02f, 0.05f, 0.9f},
+                                 {-0.3f, 1.5f, 1.0f, 0.5f},
+                                 {0.0f, 0.0f, 0.0f, 0.0f},
+                                 {1e-30f, 3e30f, 1e-3f, 2.0f}};
+#define NUPD (sizeof upd32 / sizeof upd32[0])
+
+static int same_lanes(const fr_lanes *a, const fr_lanes *b)
+{
+    int j, ok = 1;
+    for (j = 0; j < FR_LANES64; j++)
+        ok &= same64(a->abs[j], b->abs[j]) && same64(a->sq[j], b->sq[j]);
+    return ok;
+}
+
+static void test_update(const struct fr_kernels *ref, const struct fr_kernels *k)
+{
+    static float w1[MAXN + 2 * GUARD + 16], w2[MAXN + 2 * GUARD + 16];
+    static float v1[MAXN + 2 * GUARD + 16], v2[MAXN + 2 * GUARD + 16];
+    static double d1[MAXN + 2 * GUARD + 8], d2[MAXN + 2 * GUARD + 8];
+    static double e1[MAXN + 2 * GUARD + 8], e2[MAXN + 2 * GUARD + 8];
+    static float w0[MAXN], v0[MAXN];
+    static double d0[MAXN], e0[MAXN];
+    size_t si, i, pi, off;
+    int kind, flags, mom, op, val, j;
+    fr_lanes s1, s2;
+    void *b1, *b2;
+    size_t l1, l2;
+    for (si = 0; si < NSIZES; si++) {
+        size_t n = sizes[si];
+        for (kind = 0; kind < NKINDS; kind++) {
+            float *g = (float *)guarded(n * 4, &b1, &l1);
+            double *h = (double *)guarded(n * 8, &b2, &l2);
+            fill32(g, n, kind);
+            fill64(h, n, kind);
+            fill32(w0, n, (kind + 1) % NKINDS);
+            fill64(d0, n, (kind + 1) % NKINDS);
+            fill32(v0, n, (kind + 2) % NKINDS);
+            fill64(e0, n, (kind + 2) % NKINDS);
+            for (op = 0; op < 2; op++)
+                for (flags = 0; flags < 4; flags++)
+                    for (mom = 0; mom < 2 - op; mom++)
+                        for (pi = 0; pi < NUPD; pi++) {
+                            const float *u = upd32[pi];
+                            /* FR_VALUE: the sums of w before the step, added into
+                               slots that hold something already */
+                            int fl = flags | ((val = (int)(pi + (size_t)kind) % 2) ? FR_VALUE : 0);
+                            for (j = 0; j < FR_LANES64; j++) {
+                                s1.abs[j] = s2.abs[j] = 0.25 * j;
+                                s1.sq[j] = s2.sq[j] = 1.0 + j;
+                            }
+                            off = (size_t)(kind + flags + (int)pi) % 16; /* vary the alignment */
+                            float *wa = w1 + GUARD + off, *wb = w2 + GUARD + off;
+                            float *va = v1 + GUARD + off, *vb = v2 + GUARD + off;
+                            double *da = d1 + GUARD + off % 8, *db = d2 + GUARD + off % 8;
+                            double *ea = e1 + GUARD + off % 8, *eb = e2 + GUARD + off % 8;
+                            for (i = 0; i < sizeof w1 / sizeof w1[0]; i++) {
+                                w1[i] = w2[i] = v1[i] = v2[i] = f32_bits(SENT32);
+                                if (i < sizeof d1 / sizeof d1[0])
+                                    d1[i] = d2[i] = e1[i] = e2[i] = f64_bits(SENT64);
+                            }
+                            memcpy(wa, w0, n * 4);
+                            memcpy(wb, w0, n * 4);
+                            memcpy(va, v0, n * 4);
+                            memcpy(vb, v0, n * 4);
+                            memcpy(da, d0, n * 8);
+                            memcpy(db, d0, n * 8);
+                            memcpy(ea, e0, n * 8);
+                            memcpy(eb, e0, n * 8);
+                            if (op == 0) {
+                                ref->sgd_f32(wa, g, mom ? va : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                             &s1);
+                                k->sgd_f32(wb, g, mom ? vb : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                           &s2);
+                                check(same_lanes(&s1, &s2), "sgd_f32 sums", n, fl, -1);
+                                ref->sgd_f64(da, h, mom ? ea : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                             &s1);
+                                k->sgd_f64(db, h, mom ? eb : NULL, n, u[0], u[1], u[2], u[3], fl,
+                                           &s2);
+                                check(same_lanes(&s1, &s2), "sgd_f64 sums", n, fl, -1);
+                            } else {
+                                ref->pgd_f32(wa, g, n, u[2], u[0], u[1], fl, &s1);
+                                k->pgd_f32(wb, g, n, u[2], u[0], u[1], fl, &s2);
+                                check(same_lanes(&s1, &s2), "pgd_f32 sums", n, fl, -1);
+                                ref->pgd_f64(da, h, n, u[2], u[0], u[1], fl, &s1);
+                                k->pgd_f64(db, h, n, u[2], u[0], u[1], fl, &s2);
+                                check(same_lanes(&s1, &s2), "pgd_f64 sums", n, fl, -1);
+                            }
+                            if (!val) /* without FR_VALUE the slots are untouched */
+                                for (j = 0; j < FR_LANES64; j++)
+                                    check(s2.abs[j] == 0.25 * j && s2.sq[j] == 1.0 + j,
+                                          "update sums kept", n, fl, j);
+                            /* everything, guards included: a stray write shows */
+                            for (i = 0; i < sizeof w1 / sizeof w1[0]; i++) {
+                                check(bits32(w1[i]) == bits32(w2[i]) || same32(w1[i], w2[i]),
+                                      op ? "pgd_f32" : "sgd_f32", n, flags, (long)i);
+                                check(bits32(v1[i]) == bits32(v2[i]) || same32(v1[i], v2[i]),
+                                      "sgd_f32 v", n, flags, (long)i);
+                            }
+                            for (i = 0; i < sizeof d1 / sizeof d1[0]; i++) {
+                                check(same64(d1[i], d2[i]), op ? "pgd_f64" : "sgd_f64", n, flags,
+                                      (long)i);
+                                check(same64(e1[i], e2[i]), "sgd_f64 v", n, flags, (long)i);
+                            }
+                            for (i = 0; i < GUARD; i++) {
+                                check(bits32(wb[(ptrdiff_t)i - GUARD]) == SENT32 &&
+                                          bits32(wb[n + i]) == SENT32 &&
+                                          bits32(vb[n + i]) == SENT32,
+                                      "update f32 guard", n, flags, (long)i);
+                                check(bits64(db[(ptrdiff_t)i - GUARD]) == SENT64 &&
+                                          bits64(db[n + i]) == SENT64 &&
+                                          bits64(eb[n + i]) == SENT64,
+                                      "update f64 guard", n, flags, (long)i);
+                            }
+                            if (!mom) /* v untouched without momentum */
+                                for (i = 0; i < n; i++)
+                                    check(bits32(vb[i]) == bits32(v0[i]) &&
+                                              bits64(eb[i]) == bits64(e0[i]),
+                                          "update v kept", n, flags, (long)i);
+                        }
+            unguard(b1, l1);
+            unguard(b2, l2);
+        }
+    }
+}
+
 /* float16: every half value one way; random floats, and every rounding
    boundary (the midpoints between neighbouring halves, and one float ulp
    either side) the other way. Conversions are exact operations, so here
@@ -577,6 +707,7 @@ static void test_table(const struct fr_kernels *k)
     test_sums(&fr_kernels_scalar, k);
     test_grad(&fr_kernels_scalar, k);
     test_prox(&fr_kernels_scalar, k);
+    test_update(&fr_kernels_scalar, k);
     test_f16(&fr_kernels_scalar, k);
     printf("%s vs scalar: %ld passed, %ld failed\n", k->name, passed - p0, failed - f0);
 }
