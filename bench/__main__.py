@@ -427,11 +427,11 @@ def main(argv=None) -> int:
     if args.detail:
         out += _report.detail(cells)
     if args.targets:
-        from bench import _widen, issue13
+        from bench import _widen, kernel_goals
 
         out += _report.targets(cells)[0]
-        i13, i13_levels, i13_note = issue13.measure(args, fastreg, peers)
-        out += issue13.goals(i13, i13_levels, i13_note)[0]
+        i13, i13_levels, i13_note = kernel_goals.measure(args, fastreg, peers)
+        out += kernel_goals.goals(i13, i13_levels, i13_note)[0]
         out += [""] + _widen.report(cpu=None)
     out += training_lines
     wall = time.perf_counter() - t_start

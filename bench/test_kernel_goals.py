@@ -1,7 +1,7 @@
 """Smoke tests of the issue-13 bench code (numba loops, goal table, widening probe), no
 timing verdicts:
 
-    pytest bench/test_issue13.py
+    pytest bench/test_kernel_goals.py
 
 The numba tests skip (with the reason) when numba is not installed; the widening probe
 tests skip without a C compiler or a CPU with AVX2 / AVX-512F.
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench import _numba, _widen, issue13
+from bench import _numba, _widen, kernel_goals
 from bench._report import WIDTH, fit
 from bench._suite import Case
 
@@ -57,15 +57,15 @@ def test_numba_missing_is_reported(monkeypatch):
 def _fake_cells(with_numba: bool) -> dict:
     """Cells with fixed per-round times: fastreg at avx512 twice as fast as everything."""
     cells = {}
-    for dtype, n in issue13.cells_wanted((4096, 1 << 20, 1 << 24)):
+    for dtype, n in kernel_goals.cells_wanted((4096, 1 << 20, 1 << 24)):
         cases = []
-        for lv in issue13.LEVELS:
-            for op, stmt in issue13.LEVEL_CASES:
+        for lv in kernel_goals.LEVELS:
+            for op, stmt in kernel_goals.LEVEL_CASES:
                 c = Case("fastreg", op, stmt, {}, simd=lv)
                 c.samples = [1.0 if lv == "avx512" else 2.0] * 5
                 cases.append(c)
         if with_numba:
-            for op, dt, lo, hi, stmt in issue13.NUMBA_CASES:
+            for op, dt, lo, hi, stmt in kernel_goals.NUMBA_CASES:
                 if dt == dtype and lo <= n <= hi:
                     for v in _numba.VARIANTS:
                         c = Case("numba", op, stmt.format(v=v), {}, label=v)
@@ -76,7 +76,7 @@ def _fake_cells(with_numba: bool) -> dict:
 
 
 def test_goal_table_renders():
-    lines, rows = issue13.goals(_fake_cells(True), list(issue13.LEVELS), "numba 0.0")
+    lines, rows = kernel_goals.goals(_fake_cells(True), list(kernel_goals.LEVELS), "numba 0.0")
     lines = fit(lines)
     text = "\n".join(lines)
     assert max(len(line) for line in lines) <= WIDTH
@@ -84,13 +84,13 @@ def test_goal_table_renders():
     numba_rows = [r for r in rows if "numba" in r["target"]]
     assert numba_rows and all(r["measured"] == pytest.approx(2.0) for r in numba_rows)
     level_rows = [r for r in rows if "avx512 vs avx2" in r["target"]]
-    assert len(level_rows) == len(issue13.LEVEL_CASES) * 6  # 2 dtypes x 3 sizes
+    assert len(level_rows) == len(kernel_goals.LEVEL_CASES) * 6  # 2 dtypes x 3 sizes
     assert all(r["measured"] == pytest.approx(2.0) for r in level_rows)
 
 
 def test_goal_table_without_numba_says_why():
     why = "numba not installed (pip install '.[numba]')"
-    lines, rows = issue13.goals(_fake_cells(False), list(issue13.LEVELS), why)
+    lines, rows = kernel_goals.goals(_fake_cells(False), list(kernel_goals.LEVELS), why)
     lines = fit(lines)
     text = "\n".join(lines)
     assert why in text
