@@ -42,18 +42,28 @@
  * inf or NaN) and its gradient is never stored, so the bits are the
  * canonical ones for any q. FL (the flags) is a constant at every use.
  */
+/* How a lane register adds |w| and w*w: the product rounded, then the sum
+   (fr_contract.h). A file may define these before including this header
+   to add its float32 lanes (R = 2) otherwise with the same bits
+   (fr_avx512.c: FMAs, whose single rounding is the add's there). */
+#ifndef FR_FUSED_ABS_ACC
+#define FR_FUSED_ABS_ACC(R, ADDD, ABSD, acc, w) ADDD(acc, ABSD(w))
+#endif
+#ifndef FR_FUSED_SQ_ACC
+#define FR_FUSED_SQ_ACC(R, ADDD, MULD, acc, w) ADDD(acc, MULD(w, w))
+#endif
 #define FR_FUSED_SUMS(VD, R, WLO, WHI, ADDD, MULD, ABSD, v, k)                                     \
     if (FL & FR_VALUE) {                                                                           \
         VD lo_ = WLO(v), hi_ = WHI(v);                                                             \
         int r0_ = ((R) * (k)) % NREG, r1_ = ((R) * (k) + 1) % NREG;                                \
         if (FL & FR_ABS)                                                                           \
-            acc_a[r0_] = ADDD(acc_a[r0_], ABSD(lo_));                                              \
+            acc_a[r0_] = FR_FUSED_ABS_ACC(R, ADDD, ABSD, acc_a[r0_], lo_);                         \
         if (FL & FR_SQ)                                                                            \
-            acc_s[r0_] = ADDD(acc_s[r0_], MULD(lo_, lo_));                                         \
+            acc_s[r0_] = FR_FUSED_SQ_ACC(R, ADDD, MULD, acc_s[r0_], lo_);                          \
         if ((FL & FR_ABS) && (R) == 2)                                                             \
-            acc_a[r1_] = ADDD(acc_a[r1_], ABSD(hi_));                                              \
+            acc_a[r1_] = FR_FUSED_ABS_ACC(R, ADDD, ABSD, acc_a[r1_], hi_);                         \
         if ((FL & FR_SQ) && (R) == 2)                                                              \
-            acc_s[r1_] = ADDD(acc_s[r1_], MULD(hi_, hi_));                                         \
+            acc_s[r1_] = FR_FUSED_SQ_ACC(R, ADDD, MULD, acc_s[r1_], hi_);                          \
     }
 #define FR_FUSED(VS, VD, R, W, ET, ZEROD, LOADU, STOREU, MLOAD, MSTORE, WLO, WHI, ADDD, MULD,      \
                  ABSD, LOADD, STORED, ADDS, GRAD, FLUSH)                                           \
