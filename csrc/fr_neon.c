@@ -30,6 +30,7 @@
 
 #ifdef FR_ARCH_ARM64
 #include "fr_float16.h"
+#include "fr_fused.h"
 #include "fr_instantiate.h"
 #include "fr_neon_ops.h"
 
@@ -120,14 +121,66 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
             hsum_pd);
 }
 
+/*
+ * The gradient with the value fused into the same pass (FR_FUSED of
+ * fr_fused.h with FR_VALUE): vector k of a group goes to lane register
+ * (R*k) % 16, for float32 its high half (FCVTL2) into the next one. No
+ * rotation (q = 0): unaligned q-register loads cost no more than aligned
+ * ones unless they cross a cache line, which NumPy's 16-byte aligned data
+ * never does.
+ *
+ * With one sum the 16 accumulators, the factors and the temporaries fit in
+ * the 32 q registers (GCC keeps them there: checked in the assembly), as
+ * AVX-512's do, so the value costs no second pass over the block. With
+ * both sums 32 accumulators cannot all stay: as on AVX2, which has the
+ * same ratio of registers to accumulators, the spills make the fused pass
+ * the slower one in cache, and the one stream the faster one from L3 or
+ * DRAM (FR_STREAM). Not timed on Arm hardware (only run under qemu): the
+ * rule is fr_avx2.c's measured one, by the register count.
+ */
+FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
+                         fr_lanes *s)
+{
+    float32x4_t va = vdupq_n_f32(a), vb = vdupq_n_f32(b);
+    const size_t q = 0;
+    FR_FUSED(float32x4_t, float64x2_t, 2, 2, float, vdupq_n_f64(0.0), vld1q_f32, vst1q_f32,
+             load_range_ps, store_range_ps, wlo_pd, whi_pd, vaddq_f64, mul_pd, vabsq_f64, vld1q_f64,
+             vst1q_f64, vaddq_f32, grad_ps, flush_pd);
+}
+
+FR_INLINE void fused_f64(const double *x, double *out, size_t n, double a, double b, int FL,
+                         fr_lanes *s)
+{
+    float64x2_t va = vdupq_n_f64(a), vb = vdupq_n_f64(b);
+    const size_t q = 0;
+    FR_FUSED(float64x2_t, float64x2_t, 1, 2, double, vdupq_n_f64(0.0), vld1q_f64, vst1q_f64,
+             load_range_pd, store_range_pd, FR_SAME, FR_SAME, vaddq_f64, mul_pd, vabsq_f64,
+             vld1q_f64, vst1q_f64, vaddq_f64, grad_pd, flush_pd);
+}
+
+/* Fused with one sum, or with both on a streaming array (see above). */
+FR_INLINE int fused_pays(int flags)
+{
+    int both = (flags & FR_ABS) && (flags & FR_SQ);
+    return (flags & FR_VALUE) && (!both || (flags & FR_STREAM));
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
+    if (fused_pays(flags)) {
+        FR_FUSED_VALUE_SWITCH(fused_f32);
+        return;
+    }
     FR_GRAD_F32_BODY
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s)
 {
+    if (fused_pays(flags)) {
+        FR_FUSED_VALUE_SWITCH(fused_f64);
+        return;
+    }
     FR_GRAD_SWITCH(block_f64);
 }
 

@@ -8,6 +8,7 @@
 #define FR_NEON_OPS_H
 
 #include <arm_neon.h>
+#include <stddef.h>
 
 #include "fr_compiler.h"
 #include "fr_kernel_abi.h"
@@ -147,6 +148,85 @@ FR_INLINE float64x2_t load_wide_part(const float *p, size_t r)
 {
     (void)r; /* always 1 */
     return vcvt_f64_f32(vld1_lane_f32(p, vdup_n_f32(0.0f), 0));
+}
+
+/*
+ * The masked loads and stores of FR_FUSED (fr_fused.h): the positions lo ..
+ * hi-1 of one vector (clamped to the vector), +0 at the others, and only
+ * those stored. NEON has no masked moves: a vector that is not whole is
+ * built from, and stored in, single lanes. Only the partial first and last
+ * group of a block get here, and their whole vectors are one plain load /
+ * store. (Single lanes rather than a copy through a stack buffer: on SSE2
+ * that copy, inlined into the kernel's loop, made GCC keep every lane
+ * accumulator on the stack.)
+ */
+#define FR_IN(k, lo, hi) ((lo) <= (k) && (k) < (hi))
+
+FR_INLINE float32x4_t load_range_ps(const float *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    float32x4_t v = vdupq_n_f32(0.0f);
+    if (lo <= 0 && hi >= 4)
+        return vld1q_f32(p);
+    if (FR_IN(0, lo, hi))
+        v = vld1q_lane_f32(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        v = vld1q_lane_f32(p + 1, v, 1);
+    if (FR_IN(2, lo, hi))
+        v = vld1q_lane_f32(p + 2, v, 2);
+    if (FR_IN(3, lo, hi))
+        v = vld1q_lane_f32(p + 3, v, 3);
+    return v;
+}
+
+FR_INLINE float64x2_t load_range_pd(const double *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    float64x2_t v = vdupq_n_f64(0.0);
+    if (lo <= 0 && hi >= 2)
+        return vld1q_f64(p);
+    if (FR_IN(0, lo, hi))
+        v = vld1q_lane_f64(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        v = vld1q_lane_f64(p + 1, v, 1);
+    return v;
+}
+
+FR_INLINE void store_range_ps(float *p, float32x4_t v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 4) {
+        vst1q_f32(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        vst1q_lane_f32(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        vst1q_lane_f32(p + 1, v, 1);
+    if (FR_IN(2, lo, hi))
+        vst1q_lane_f32(p + 2, v, 2);
+    if (FR_IN(3, lo, hi))
+        vst1q_lane_f32(p + 3, v, 3);
+}
+
+FR_INLINE void store_range_pd(double *p, float64x2_t v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 2) {
+        vst1q_f64(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        vst1q_lane_f64(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        vst1q_lane_f64(p + 1, v, 1);
+}
+
+/* The low / high 2 floats of v, widened exactly to float64 (FCVTL, FCVTL2). */
+FR_INLINE float64x2_t wlo_pd(float32x4_t v)
+{
+    return vcvt_f64_f32(vget_low_f32(v));
+}
+
+FR_INLINE float64x2_t whi_pd(float32x4_t v)
+{
+    return vcvt_high_f64_f32(v);
 }
 
 /* Lane 0 after folding the 2 lanes of v: l0 + l1. */
