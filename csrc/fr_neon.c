@@ -129,14 +129,23 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  * ones unless they cross a cache line, which NumPy's 16-byte aligned data
  * never does.
  *
- * With one sum the 16 accumulators, the factors and the temporaries fit in
- * the 32 q registers (GCC keeps them there: checked in the assembly), as
- * AVX-512's do, so the value costs no second pass over the block. With
- * both sums 32 accumulators cannot all stay: as on AVX2, which has the
- * same ratio of registers to accumulators, the spills make the fused pass
- * the slower one in cache, and the one stream the faster one from L3 or
- * DRAM (FR_STREAM). Not timed on Arm hardware (only run under qemu): the
- * rule is fr_avx2.c's measured one, by the register count.
+ * float32: the value's sums are otherwise a second pass over the block
+ * (FR_GRAD_F32_BODY). With one sum, 16 accumulators, the factors and the
+ * temporaries nearly fit in the 32 q registers (GCC keeps all but 2 there),
+ * as on AVX-512 and AVX2, where one sum is always fused. With both, half
+ * the 32 accumulators live on the stack; that made AVX2's fused pass
+ * (the same ratio of registers to accumulators) the slower one in cache
+ * and the faster one from L3 or DRAM, so it runs on streaming arrays only
+ * (FR_STREAM), as in fr_avx2.c.
+ *
+ * float64: with one sum, block_f64 is already one sequential pass with all
+ * 16 accumulators in registers (the fused one spills 7), and stays. With
+ * both, block_f64 reads each group in two halves, one per pass; on SSE2
+ * that pattern was 1.2-2x slower than the one stream from L3 or DRAM
+ * (fr_sse2.c), so streaming arrays take the fused pass.
+ *
+ * Not timed on Arm hardware (only run under qemu): these are the measured
+ * x86 rules, by register count.
  */
 FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
                          fr_lanes *s)
@@ -158,16 +167,11 @@ FR_INLINE void fused_f64(const double *x, double *out, size_t n, double a, doubl
              vld1q_f64, vst1q_f64, vaddq_f64, grad_pd, flush_pd);
 }
 
-/* Fused with one sum, or with both on a streaming array (see above). */
-FR_INLINE int fused_pays(int flags)
-{
-    int both = (flags & FR_ABS) && (flags & FR_SQ);
-    return (flags & FR_VALUE) && (!both || (flags & FR_STREAM));
-}
-
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
-    if (fused_pays(flags)) {
+    /* Fused with one sum, or with both on a streaming array (see above). */
+    int both = (flags & FR_ABS) && (flags & FR_SQ);
+    if ((flags & FR_VALUE) && (!both || (flags & FR_STREAM))) {
         FR_FUSED_VALUE_SWITCH(fused_f32);
         return;
     }
@@ -177,8 +181,13 @@ static void grad_f32(const float *x, float *out, size_t n, float a, float b, int
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s)
 {
-    if (fused_pays(flags)) {
-        FR_FUSED_VALUE_SWITCH(fused_f64);
+    /* Fused with both sums on a streaming array (see above). */
+    int both = (flags & FR_ABS) && (flags & FR_SQ);
+    if ((flags & FR_VALUE) && both && (flags & FR_STREAM)) {
+        if (flags & FR_ACC)
+            fused_f64(x, out, n, a, b, FR_VALUE | FR_ACC | FR_ABS | FR_SQ, s);
+        else
+            fused_f64(x, out, n, a, b, FR_VALUE | FR_ABS | FR_SQ, s);
         return;
     }
     FR_GRAD_SWITCH(block_f64);

@@ -156,9 +156,8 @@ FR_INLINE float64x2_t load_wide_part(const float *p, size_t r)
  * those stored. NEON has no masked moves: a vector that is not whole is
  * built from, and stored in, single lanes. Only the partial first and last
  * group of a block get here, and their whole vectors are one plain load /
- * store. (Single lanes rather than a copy through a stack buffer: on SSE2
- * that copy, inlined into the kernel's loop, made GCC keep every lane
- * accumulator on the stack.)
+ * store. (Single lanes rather than a copy through a stack buffer: GCC
+ * expands a variable-length memcpy into every specialised kernel.)
  */
 #define FR_IN(k, lo, hi) ((lo) <= (k) && (k) < (hi))
 

@@ -164,9 +164,9 @@ FR_INLINE __m128d load_wide_part(const float *p, size_t r)
  * those stored. SSE2 has no masked moves: a vector that is not whole is
  * assembled from, and stored in, single elements. Only the partial first
  * and last group of a block get here, and their whole vectors are one plain
- * load / store. (No memcpy through a buffer: a call, or its inlined copy
- * loop, in the kernel's loop made GCC keep every lane accumulator on the
- * stack.)
+ * load / store. (A copy through a stack buffer works too, but GCC expands
+ * its variable-length memcpy into every specialised kernel: the SSE2
+ * float64 kernel with both sums was twice the code, same main loop.)
  */
 #define FR_IN(k, lo, hi) ((lo) <= (k) && (k) < (hi))
 
