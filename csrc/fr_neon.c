@@ -140,12 +140,13 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  *
  * float64: with one sum, block_f64 is already one sequential pass with all
  * 16 accumulators in registers (the fused one spills 7), and stays. With
- * both, block_f64 reads each group in two halves, one per pass; on SSE2
- * that pattern was 1.2-2x slower than the one stream from L3 or DRAM
- * (fr_sse2.c), so streaming arrays take the fused pass.
+ * both, block_f64 reads each group in two halves, one per pass, and the
+ * fused pass takes streaming arrays only, as on SSE2, where it broke even
+ * there and lost in cache (fr_sse2.c; here it spills 16 accumulators, not
+ * all 32).
  *
- * Not timed on Arm hardware (only run under qemu): these are the measured
- * x86 rules, by register count.
+ * Not timed on Arm hardware (only run under qemu): these are the rules
+ * measured on x86, by register count.
  */
 FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
                          fr_lanes *s)

@@ -141,18 +141,21 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  * (q = 0): NumPy's data is 16-byte aligned, so a 16-byte load never splits
  * a cache line.
  *
- * The 32 lanes are all 16 xmm registers per sum, so this pass keeps most
- * accumulators on the stack (a load and a store per lane update; GCC even
- * keeps them all there), where block_f64's passes over a subset of the
- * lanes keep theirs in registers. In cache that costs more than it saves,
- * and the passes stay; from L3 or DRAM the one stream wins. Measured on
- * Zen 4 (kernel table called block by block, best of runs, new/old time):
- * float64, any terms: 4096 1.02-1.15, 65536 0.74-1.10 (both sums ~1.08),
- * 1M 0.40-0.82, 16M 0.45-0.72. float32 only with FR_SQ alone: its fused
- * pass adds one convert and one square per 2 floats to the float32
- * gradient (0.66-0.91 at 1M-16M, 0.97-1.09 in cache); with FR_ABS, the sign
- * select and |x| make it 1.1-1.5x slower at every size than the float32
- * gradient pass and then the sums from L1 (FR_GRAD_F32_BODY).
+ * The 32 lanes take all 16 xmm registers per sum, so this pass keeps lane
+ * accumulators on the stack, a load and a store per lane update (GCC: all
+ * 32 with both sums, 7 of 16 for float64 with one), where the passes of
+ * block_f64 / block_wide over a subset of the lanes keep theirs in
+ * registers. Measured on Zen 4 (the kernel table block by block, old and
+ * fused calls alternated, median of the paired ratios fused/old; L1L2 with
+ * value, with and without accumulate, l1 or l2 alone):
+ *   float64: 4096 1.04-1.08, 65536 0.96-1.04, 1M 0.99-1.01, 16M 0.94-1.08
+ *   float32, FR_ABS on: 1.2-1.3 up to 1M, 0.96-1.13 at 16M
+ *   float32, FR_SQ alone: 1.06-1.09 in cache, 1.00-1.01 at 1M and 16M
+ * So it runs only where it is not slower: float64, and float32 with l2
+ * alone, on streaming arrays (FR_STREAM), where reading x and out as one
+ * stream instead of 2-4 passes over parts of each group breaks even; in
+ * cache the passes stay. (Python timings of value_and_gradient agree, to
+ * within this machine's +-10 % noise.)
  */
 FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
                          fr_lanes *s)
