@@ -26,14 +26,16 @@ FR_INLINE uint64x2_t sign_u64(void)
 
 /*
  * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v (v > 0 or v < 0) that is a with v's sign bit
- * xor-ed in (-a is a sign flip in C too); everything else gets a*v.
+ * a*v. For ordered non-zero v (|v| > 0, one FACGT against +0: false for +-0
+ * and NaN, the same lanes as v > 0 or v < 0, which took three instructions)
+ * that is a with v's sign bit xor-ed in (-a is a sign flip in C too);
+ * everything else gets a*v.
  */
 FR_INLINE float32x4_t sgn_ps(float32x4_t v, float32x4_t va)
 {
     uint32x4_t sv = vandq_u32(vreinterpretq_u32_f32(v), sign_u32());
     float32x4_t flip = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(va), sv));
-    uint32x4_t nz = vorrq_u32(vcgtzq_f32(v), vcltzq_f32(v));
+    uint32x4_t nz = vcagtq_f32(v, vdupq_n_f32(0.0f));
     return vbslq_f32(nz, flip, vmulq_f32(va, v));
 }
 
@@ -41,7 +43,7 @@ FR_INLINE float64x2_t sgn_pd(float64x2_t v, float64x2_t va)
 {
     uint64x2_t sv = vandq_u64(vreinterpretq_u64_f64(v), sign_u64());
     float64x2_t flip = vreinterpretq_f64_u64(veorq_u64(vreinterpretq_u64_f64(va), sv));
-    uint64x2_t nz = vorrq_u64(vcgtzq_f64(v), vcltzq_f64(v));
+    uint64x2_t nz = vcagtq_f64(v, vdupq_n_f64(0.0));
     return vbslq_f64(nz, flip, vmulq_f64(va, v));
 }
 

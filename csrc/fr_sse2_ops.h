@@ -36,22 +36,22 @@ FR_INLINE __m128d abs_pd(__m128d v)
 
 /*
  * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v (v < 0 or v > 0) that is a with v's sign bit
- * xor-ed in (-a is a sign flip in C too); everything else gets a*v.
+ * a*v. For ordered non-zero v (0 < |v|: false for +-0 and NaN, the same
+ * test as v < 0 or v > 0 in one compare, with the |v| the fused kernels
+ * compute for their sums anyway) that is a with v's sign bit xor-ed in (-a
+ * is a sign flip in C too); everything else gets a*v.
  */
 FR_INLINE __m128 sgn_ps(__m128 v, __m128 va)
 {
-    __m128 z = _mm_setzero_ps();
     __m128 flip = _mm_xor_ps(va, _mm_and_ps(v, sign_ps()));
-    __m128 nz = _mm_or_ps(_mm_cmplt_ps(v, z), _mm_cmpgt_ps(v, z));
+    __m128 nz = _mm_cmplt_ps(_mm_setzero_ps(), abs_ps(v));
     return _mm_or_ps(_mm_and_ps(nz, flip), _mm_andnot_ps(nz, _mm_mul_ps(va, v)));
 }
 
 FR_INLINE __m128d sgn_pd(__m128d v, __m128d va)
 {
-    __m128d z = _mm_setzero_pd();
     __m128d flip = _mm_xor_pd(va, _mm_and_pd(v, sign_pd()));
-    __m128d nz = _mm_or_pd(_mm_cmplt_pd(v, z), _mm_cmpgt_pd(v, z));
+    __m128d nz = _mm_cmplt_pd(_mm_setzero_pd(), abs_pd(v));
     return _mm_or_pd(_mm_and_pd(nz, flip), _mm_andnot_pd(nz, _mm_mul_pd(va, v)));
 }
 
