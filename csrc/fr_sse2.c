@@ -150,15 +150,16 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  * value, with and without accumulate, l1 or l2 alone):
  *   float64, FR_ABS on: 4096 1.04-1.12, 65536 0.96-1.05, 1M 0.99-1.01,
  *     16M 0.94-1.08
- *   float64, FR_SQ alone: 0.84-0.99 in cache (no sign select: the spills
- *     fit in the slots it leaves), 1.00 at 1M, 0.97 at 16M
+ *   float64, FR_SQ alone: 0.84-0.99 in cache (no sign select, so only 2
+ *     of the 16 lanes spill), 1.00 at 1M, 0.97 at 16M
  *   float32, FR_ABS on: 1.15-1.3 up to 1M, 0.96-1.13 at 16M
  *   float32, FR_SQ alone: 0.91-1.09 in cache, 1.00-1.01 at 1M and 16M
  * So it runs only where it is not slower: float64 with l2 alone, and on
  * streaming arrays (FR_STREAM) float64 and float32 with l2 alone, where
  * reading x and out as one stream instead of 2-4 passes over parts of
  * each group breaks even; otherwise the passes stay. (Python timings of
- * value_and_gradient agree, to within this machine's +-10 % noise.)
+ * value_and_gradient on the 2-vCPU test machine are too noisy, +-15 % or
+ * more between rounds, to resolve differences this small.)
  */
 FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
                          fr_lanes *s)
