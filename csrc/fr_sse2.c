@@ -143,7 +143,7 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  *
  * The 32 lanes take all 16 xmm registers per sum, so this pass keeps lane
  * accumulators on the stack, a load and a store per lane update (GCC: all
- * 32 with both sums, 7 of 16 for float64 with one), where the passes of
+ * 32 with both sums, 7 of 16 for float64 with l1 alone), where the passes of
  * block_f64 / block_wide over a subset of the lanes keep theirs in
  * registers. Measured on Zen 4 (the kernel table block by block, old and
  * fused calls alternated, median of the paired ratios fused/old; L1L2 with
