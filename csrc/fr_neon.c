@@ -139,11 +139,11 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
  * (FR_STREAM), as in fr_avx2.c.
  *
  * float64: with one sum, block_f64 is already one sequential pass with all
- * 16 accumulators in registers (the fused one spills 7 with l1), and stays. With
- * both, block_f64 reads each group in two halves, one per pass, and the
- * fused pass takes streaming arrays only, as on SSE2, where it broke even
- * there and lost in cache (fr_sse2.c; here it spills 16 accumulators, not
- * all 32).
+ * 16 accumulators in registers (the fused one spills 7 with l1), and
+ * stays. With both, block_f64 reads each group in two halves, one per
+ * pass, and the fused pass takes streaming arrays only, as on SSE2, where
+ * it broke even there and lost in cache (fr_sse2.c; here it spills 16
+ * accumulators, not all 32).
  *
  * Not timed on Arm hardware (only run under qemu): these are the rules
  * measured on x86, by register count.
