@@ -30,6 +30,7 @@
 
 #ifdef FR_ARCH_ARM64
 #include "fr_float16.h"
+#include "fr_fused.h"
 #include "fr_instantiate.h"
 #include "fr_neon_ops.h"
 
@@ -120,14 +121,76 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
             hsum_pd);
 }
 
+/*
+ * The gradient with the value fused into the same pass (FR_FUSED of
+ * fr_fused.h with FR_VALUE): vector k of a group goes to lane register
+ * (R*k) % 16, for float32 its high half (FCVTL2) into the next one. No
+ * rotation (q = 0): unaligned q-register loads cost no more than aligned
+ * ones unless they cross a cache line, which NumPy's 16-byte aligned data
+ * never does.
+ *
+ * float32: the value's sums are otherwise a second pass over the block
+ * (FR_GRAD_F32_BODY). With one sum, 16 accumulators, the factors and the
+ * temporaries nearly fit in the 32 q registers (GCC keeps all but 2 there),
+ * as on AVX-512 and AVX2, where one sum is always fused. With both, half
+ * the 32 accumulators live on the stack; that made AVX2's fused pass
+ * (the same ratio of registers to accumulators) the slower one in cache
+ * and the faster one from L3 or DRAM, so it runs on streaming arrays only
+ * (FR_STREAM), as in fr_avx2.c.
+ *
+ * float64: with one sum, block_f64 is already one sequential pass with all
+ * 16 accumulators in registers (the fused one spills 7 with l1), and
+ * stays. With both, block_f64 reads each group in two halves, one per
+ * pass, and the fused pass takes streaming arrays only, as on SSE2, where
+ * it broke even there and lost in cache (fr_sse2.c; here it spills 16
+ * accumulators, not all 32).
+ *
+ * Not timed on Arm hardware (only run under qemu): these are the rules
+ * measured on x86, by register count.
+ */
+FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
+                         fr_lanes *s)
+{
+    float32x4_t va = vdupq_n_f32(a), vb = vdupq_n_f32(b);
+    const size_t q = 0;
+    FR_FUSED(float32x4_t, float64x2_t, 2, 2, float, vdupq_n_f64(0.0), vld1q_f32, vst1q_f32,
+             load_range_ps, store_range_ps, wlo_pd, whi_pd, vaddq_f64, mul_pd, vabsq_f64, vld1q_f64,
+             vst1q_f64, vaddq_f32, grad_ps, flush_pd);
+}
+
+FR_INLINE void fused_f64(const double *x, double *out, size_t n, double a, double b, int FL,
+                         fr_lanes *s)
+{
+    float64x2_t va = vdupq_n_f64(a), vb = vdupq_n_f64(b);
+    const size_t q = 0;
+    FR_FUSED(float64x2_t, float64x2_t, 1, 2, double, vdupq_n_f64(0.0), vld1q_f64, vst1q_f64,
+             load_range_pd, store_range_pd, FR_SAME, FR_SAME, vaddq_f64, mul_pd, vabsq_f64,
+             vld1q_f64, vst1q_f64, vaddq_f64, grad_pd, flush_pd);
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
+    /* Fused with one sum, or with both on a streaming array (see above). */
+    int both = (flags & FR_ABS) && (flags & FR_SQ);
+    if ((flags & FR_VALUE) && (!both || (flags & FR_STREAM))) {
+        FR_FUSED_VALUE_SWITCH(fused_f32);
+        return;
+    }
     FR_GRAD_F32_BODY
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s)
 {
+    /* Fused with both sums on a streaming array (see above). */
+    int both = (flags & FR_ABS) && (flags & FR_SQ);
+    if ((flags & FR_VALUE) && both && (flags & FR_STREAM)) {
+        if (flags & FR_ACC)
+            fused_f64(x, out, n, a, b, FR_VALUE | FR_ACC | FR_ABS | FR_SQ, s);
+        else
+            fused_f64(x, out, n, a, b, FR_VALUE | FR_ABS | FR_SQ, s);
+        return;
+    }
     FR_GRAD_SWITCH(block_f64);
 }
 

@@ -8,6 +8,7 @@
 #define FR_NEON_OPS_H
 
 #include <arm_neon.h>
+#include <stddef.h>
 
 #include "fr_compiler.h"
 #include "fr_kernel_abi.h"
@@ -25,14 +26,16 @@ FR_INLINE uint64x2_t sign_u64(void)
 
 /*
  * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v (v > 0 or v < 0) that is a with v's sign bit
- * xor-ed in (-a is a sign flip in C too); everything else gets a*v.
+ * a*v. For ordered non-zero v (|v| > 0, one FACGT against +0: false for +-0
+ * and NaN, the same lanes as v > 0 or v < 0, which took three instructions)
+ * that is a with v's sign bit xor-ed in (-a is a sign flip in C too);
+ * everything else gets a*v.
  */
 FR_INLINE float32x4_t sgn_ps(float32x4_t v, float32x4_t va)
 {
     uint32x4_t sv = vandq_u32(vreinterpretq_u32_f32(v), sign_u32());
     float32x4_t flip = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(va), sv));
-    uint32x4_t nz = vorrq_u32(vcgtzq_f32(v), vcltzq_f32(v));
+    uint32x4_t nz = vcagtq_f32(v, vdupq_n_f32(0.0f));
     return vbslq_f32(nz, flip, vmulq_f32(va, v));
 }
 
@@ -40,7 +43,7 @@ FR_INLINE float64x2_t sgn_pd(float64x2_t v, float64x2_t va)
 {
     uint64x2_t sv = vandq_u64(vreinterpretq_u64_f64(v), sign_u64());
     float64x2_t flip = vreinterpretq_f64_u64(veorq_u64(vreinterpretq_u64_f64(va), sv));
-    uint64x2_t nz = vorrq_u64(vcgtzq_f64(v), vcltzq_f64(v));
+    uint64x2_t nz = vcagtq_f64(v, vdupq_n_f64(0.0));
     return vbslq_f64(nz, flip, vmulq_f64(va, v));
 }
 
@@ -147,6 +150,84 @@ FR_INLINE float64x2_t load_wide_part(const float *p, size_t r)
 {
     (void)r; /* always 1 */
     return vcvt_f64_f32(vld1_lane_f32(p, vdup_n_f32(0.0f), 0));
+}
+
+/*
+ * The masked loads and stores of FR_FUSED (fr_fused.h): the positions lo ..
+ * hi-1 of one vector (clamped to the vector), +0 at the others, and only
+ * those stored. NEON has no masked moves: a vector that is not whole is
+ * built from, and stored in, single lanes. Only the partial first and last
+ * group of a block get here, and their whole vectors are one plain load /
+ * store. (Single lanes rather than a copy through a stack buffer: GCC
+ * expands a variable-length memcpy into every specialised kernel.)
+ */
+#define FR_IN(k, lo, hi) ((lo) <= (k) && (k) < (hi))
+
+FR_INLINE float32x4_t load_range_ps(const float *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    float32x4_t v = vdupq_n_f32(0.0f);
+    if (lo <= 0 && hi >= 4)
+        return vld1q_f32(p);
+    if (FR_IN(0, lo, hi))
+        v = vld1q_lane_f32(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        v = vld1q_lane_f32(p + 1, v, 1);
+    if (FR_IN(2, lo, hi))
+        v = vld1q_lane_f32(p + 2, v, 2);
+    if (FR_IN(3, lo, hi))
+        v = vld1q_lane_f32(p + 3, v, 3);
+    return v;
+}
+
+FR_INLINE float64x2_t load_range_pd(const double *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    float64x2_t v = vdupq_n_f64(0.0);
+    if (lo <= 0 && hi >= 2)
+        return vld1q_f64(p);
+    if (FR_IN(0, lo, hi))
+        v = vld1q_lane_f64(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        v = vld1q_lane_f64(p + 1, v, 1);
+    return v;
+}
+
+FR_INLINE void store_range_ps(float *p, float32x4_t v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 4) {
+        vst1q_f32(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        vst1q_lane_f32(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        vst1q_lane_f32(p + 1, v, 1);
+    if (FR_IN(2, lo, hi))
+        vst1q_lane_f32(p + 2, v, 2);
+    if (FR_IN(3, lo, hi))
+        vst1q_lane_f32(p + 3, v, 3);
+}
+
+FR_INLINE void store_range_pd(double *p, float64x2_t v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 2) {
+        vst1q_f64(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        vst1q_lane_f64(p, v, 0);
+    if (FR_IN(1, lo, hi))
+        vst1q_lane_f64(p + 1, v, 1);
+}
+
+/* The low / high 2 floats of v, widened exactly to float64 (FCVTL, FCVTL2). */
+FR_INLINE float64x2_t wlo_pd(float32x4_t v)
+{
+    return vcvt_f64_f32(vget_low_f32(v));
+}
+
+FR_INLINE float64x2_t whi_pd(float32x4_t v)
+{
+    return vcvt_high_f64_f32(v);
 }
 
 /* Lane 0 after folding the 2 lanes of v: l0 + l1. */

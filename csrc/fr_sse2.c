@@ -29,6 +29,7 @@
 
 #ifdef FR_ARCH_X86_64
 #include "fr_float16.h"
+#include "fr_fused.h"
 #include "fr_instantiate.h"
 #include "fr_sse2_ops.h"
 
@@ -133,14 +134,74 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
             abs_pd, hsum_pd);
 }
 
+/*
+ * The gradient with the value fused into the same pass (FR_FUSED of
+ * fr_fused.h with FR_VALUE): vector k of a group goes to lane register
+ * (R*k) % 16, for float32 its high half into the next one. No rotation
+ * (q = 0): NumPy's data is 16-byte aligned, so a 16-byte load never splits
+ * a cache line.
+ *
+ * The 32 lanes take all 16 xmm registers per sum, so this pass keeps lane
+ * accumulators on the stack, a load and a store per lane update (GCC: all
+ * 32 with both sums, 7 of 16 for float64 with l1 alone), where the passes of
+ * block_f64 / block_wide over a subset of the lanes keep theirs in
+ * registers. Measured on Zen 4 (the kernel table block by block, old and
+ * fused calls alternated, median of the paired ratios fused/old; L1L2 with
+ * value, with and without accumulate, l1 or l2 alone):
+ *   float64, FR_ABS on: 4096 1.04-1.12, 65536 0.96-1.05, 1M 0.99-1.01,
+ *     16M 0.94-1.08
+ *   float64, FR_SQ alone: 0.84-0.99 in cache (no sign select, so only 2
+ *     of the 16 lanes spill), 1.00 at 1M, 0.97 at 16M
+ *   float32, FR_ABS on: 1.15-1.3 up to 1M, 0.96-1.13 at 16M
+ *   float32, FR_SQ alone: 0.91-1.09 in cache, 1.00-1.01 at 1M and 16M
+ * So it runs only where it is not slower: float64 with l2 alone, and on
+ * streaming arrays (FR_STREAM) float64 and float32 with l2 alone, where
+ * reading x and out as one stream instead of 2-4 passes over parts of
+ * each group breaks even; otherwise the passes stay. (Python timings of
+ * value_and_gradient on the 2-vCPU test machine are too noisy, +-15 % or
+ * more between rounds, to resolve differences this small.)
+ */
+FR_INLINE void fused_f32(const float *x, float *out, size_t n, float a, float b, int FL,
+                         fr_lanes *s)
+{
+    __m128 va = _mm_set1_ps(a), vb = _mm_set1_ps(b);
+    const size_t q = 0;
+    FR_FUSED(__m128, __m128d, 2, 2, float, _mm_setzero_pd(), _mm_loadu_ps, _mm_storeu_ps,
+             load_range_ps, store_range_ps, wlo_pd, whi_pd, _mm_add_pd, _mm_mul_pd, abs_pd,
+             _mm_loadu_pd, _mm_storeu_pd, _mm_add_ps, grad_ps, flush_pd);
+}
+
+FR_INLINE void fused_f64(const double *x, double *out, size_t n, double a, double b, int FL,
+                         fr_lanes *s)
+{
+    __m128d va = _mm_set1_pd(a), vb = _mm_set1_pd(b);
+    const size_t q = 0;
+    FR_FUSED(__m128d, __m128d, 1, 2, double, _mm_setzero_pd(), _mm_loadu_pd, _mm_storeu_pd,
+             load_range_pd, store_range_pd, FR_SAME, FR_SAME, _mm_add_pd, _mm_mul_pd, abs_pd,
+             _mm_loadu_pd, _mm_storeu_pd, _mm_add_pd, grad_pd, flush_pd);
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
+    /* Fused only for l2 alone on a streaming array (see above). */
+    if ((flags & (FR_VALUE | FR_STREAM | FR_ABS | FR_SQ)) == (FR_VALUE | FR_STREAM | FR_SQ)) {
+        if (flags & FR_ACC)
+            fused_f32(x, out, n, a, b, FR_VALUE | FR_ACC | FR_SQ, s);
+        else
+            fused_f32(x, out, n, a, b, FR_VALUE | FR_SQ, s);
+        return;
+    }
     FR_GRAD_F32_BODY
 }
 
 static void grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s)
 {
+    /* Fused on a streaming array or for l2 alone (see above). */
+    if ((flags & FR_VALUE) && ((flags & FR_STREAM) || (flags & (FR_ABS | FR_SQ)) == FR_SQ)) {
+        FR_FUSED_VALUE_SWITCH(fused_f64);
+        return;
+    }
     FR_GRAD_SWITCH(block_f64);
 }
 

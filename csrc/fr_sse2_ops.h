@@ -8,6 +8,7 @@
 #define FR_SSE2_OPS_H
 
 #include <emmintrin.h>
+#include <stddef.h>
 
 #include "fr_compiler.h"
 #include "fr_kernel_abi.h"
@@ -35,22 +36,22 @@ FR_INLINE __m128d abs_pd(__m128d v)
 
 /*
  * a*sign(v) as fr_scalar.c's sgn32: v > 0 -> a, v < 0 -> -a, +-0 and NaN ->
- * a*v. For ordered non-zero v (v < 0 or v > 0) that is a with v's sign bit
- * xor-ed in (-a is a sign flip in C too); everything else gets a*v.
+ * a*v. For ordered non-zero v (0 < |v|: false for +-0 and NaN, the same
+ * test as v < 0 or v > 0 in one compare, with the |v| the fused kernels
+ * compute for their sums anyway) that is a with v's sign bit xor-ed in (-a
+ * is a sign flip in C too); everything else gets a*v.
  */
 FR_INLINE __m128 sgn_ps(__m128 v, __m128 va)
 {
-    __m128 z = _mm_setzero_ps();
     __m128 flip = _mm_xor_ps(va, _mm_and_ps(v, sign_ps()));
-    __m128 nz = _mm_or_ps(_mm_cmplt_ps(v, z), _mm_cmpgt_ps(v, z));
+    __m128 nz = _mm_cmplt_ps(_mm_setzero_ps(), abs_ps(v));
     return _mm_or_ps(_mm_and_ps(nz, flip), _mm_andnot_ps(nz, _mm_mul_ps(va, v)));
 }
 
 FR_INLINE __m128d sgn_pd(__m128d v, __m128d va)
 {
-    __m128d z = _mm_setzero_pd();
     __m128d flip = _mm_xor_pd(va, _mm_and_pd(v, sign_pd()));
-    __m128d nz = _mm_or_pd(_mm_cmplt_pd(v, z), _mm_cmpgt_pd(v, z));
+    __m128d nz = _mm_cmplt_pd(_mm_setzero_pd(), abs_pd(v));
     return _mm_or_pd(_mm_and_pd(nz, flip), _mm_andnot_pd(nz, _mm_mul_pd(va, v)));
 }
 
@@ -155,6 +156,81 @@ FR_INLINE __m128d load_wide_part(const float *p, size_t r)
 {
     (void)r; /* always 1 */
     return _mm_cvtps_pd(_mm_load_ss(p));
+}
+
+/*
+ * The masked loads and stores of FR_FUSED (fr_fused.h): the positions lo ..
+ * hi-1 of one vector (clamped to the vector), +0 at the others, and only
+ * those stored. SSE2 has no masked moves: a vector that is not whole is
+ * assembled from, and stored in, single elements. Only the partial first
+ * and last group of a block get here, and their whole vectors are one plain
+ * load / store. (A copy through a stack buffer works too, but GCC expands
+ * its variable-length memcpy into every specialised kernel: the SSE2
+ * float64 kernel with both sums was twice the code, same main loop.)
+ */
+#define FR_IN(k, lo, hi) ((lo) <= (k) && (k) < (hi))
+
+FR_INLINE __m128 load_range_ps(const float *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    __m128 z = _mm_setzero_ps(), e0, e1, e2, e3;
+    if (lo <= 0 && hi >= 4)
+        return _mm_loadu_ps(p);
+    e0 = FR_IN(0, lo, hi) ? _mm_load_ss(p) : z;
+    e1 = FR_IN(1, lo, hi) ? _mm_load_ss(p + 1) : z;
+    e2 = FR_IN(2, lo, hi) ? _mm_load_ss(p + 2) : z;
+    e3 = FR_IN(3, lo, hi) ? _mm_load_ss(p + 3) : z;
+    return _mm_movelh_ps(_mm_unpacklo_ps(e0, e1), _mm_unpacklo_ps(e2, e3));
+}
+
+FR_INLINE __m128d load_range_pd(const double *p, ptrdiff_t lo, ptrdiff_t hi)
+{
+    __m128d v = _mm_setzero_pd();
+    if (lo <= 0 && hi >= 2)
+        return _mm_loadu_pd(p);
+    if (FR_IN(0, lo, hi))
+        v = _mm_load_sd(p);
+    if (FR_IN(1, lo, hi))
+        v = _mm_loadh_pd(v, p + 1);
+    return v;
+}
+
+FR_INLINE void store_range_ps(float *p, __m128 v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 4) {
+        _mm_storeu_ps(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        _mm_store_ss(p, v);
+    if (FR_IN(1, lo, hi))
+        _mm_store_ss(p + 1, _mm_shuffle_ps(v, v, 1));
+    if (FR_IN(2, lo, hi))
+        _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+    if (FR_IN(3, lo, hi))
+        _mm_store_ss(p + 3, _mm_shuffle_ps(v, v, 3));
+}
+
+FR_INLINE void store_range_pd(double *p, __m128d v, ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (lo <= 0 && hi >= 2) {
+        _mm_storeu_pd(p, v);
+        return;
+    }
+    if (FR_IN(0, lo, hi))
+        _mm_storel_pd(p, v);
+    if (FR_IN(1, lo, hi))
+        _mm_storeh_pd(p + 1, v);
+}
+
+/* The low / high 2 floats of v, widened exactly to float64 (cvtps2pd). */
+FR_INLINE __m128d wlo_pd(__m128 v)
+{
+    return _mm_cvtps_pd(v);
+}
+
+FR_INLINE __m128d whi_pd(__m128 v)
+{
+    return _mm_cvtps_pd(_mm_movehl_ps(v, v));
 }
 
 /* Lane 0 after folding the 2 lanes of v: l0 + l1. */
