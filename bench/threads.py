@@ -10,6 +10,17 @@ only; the numbers are still noisy there.
     python -m bench.threads --threads 1,2 --sizes 1M,4M,16M
     python -m bench.threads --sweep               # the parallel threshold
 
+Each size also gets a row "read probe": bench/probe.c's streaming read of the
+same array, by 1 thread and by N Python threads that each read one contiguous
+share (ctypes releases the GIL, so they run at once; their start-up is in
+the time, which favours fastreg at small sizes). The "of probe" columns give
+each op's memory traffic (bytes read + bytes written) per second at N
+threads as a fraction of the N-thread probe's read rate.
+
+``--targets`` adds the goals of the "every core" work: 2 threads at least
+1.7x one thread's speed at 1M and 4M float32, at least 90 % of the 2-thread
+probe at 16M, and never slower than 1 thread (>= 0.97x).
+
 ``--sweep`` times the sizes of 1 .. 8 superblocks (128 Ki elements each)
 with every size allowed to go parallel (fastreg._core._set_parallel_min(2)):
 the smallest size where 2 threads are reliably faster is the threshold
@@ -21,6 +32,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from bench import _env
 
@@ -37,6 +49,10 @@ def _size(tok: str) -> int:
     return int(float(tok[:-1] if mult > 1 else tok) * mult)
 
 
+# memory traffic of each op, in passes over the array: reads + writes
+TRAFFIC = {"L1L2(x)": 1, "value_and_gradient(acc)": 3, "prox(out=x)": 2, "read probe": 1}
+
+
 def _ops(fastreg, n: int, dtype: str) -> dict:
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n).astype(dtype)
@@ -50,6 +66,27 @@ def _ops(fastreg, n: int, dtype: str) -> dict:
     }
 
 
+class ReadProbe:
+    """bench/probe.c's read of an array by 1 .. N threads (one contiguous share each)."""
+
+    def __init__(self, probe, x: np.ndarray, threads: int):
+        self.probe, self.x = probe, x
+        self.pool = ThreadPoolExecutor(max_workers=max(threads, 1))
+        self.threads = 1
+
+    def _read(self, lo: int, hi: int) -> int:
+        return self.probe.read(self.x.ctypes.data + lo, hi - lo, 1)
+
+    def __call__(self) -> None:
+        nbytes, t = self.x.nbytes, self.threads
+        cut = [nbytes * i // t // 64 * 64 for i in range(t)] + [nbytes]
+        if t == 1:
+            self._read(0, nbytes)
+            return
+        for f in [self.pool.submit(self._read, cut[i], cut[i + 1]) for i in range(t)]:
+            f.result()
+
+
 def _time(fn, reps: int) -> float:
     t = time.perf_counter()
     for _ in range(reps):
@@ -57,34 +94,82 @@ def _time(fn, reps: int) -> float:
     return (time.perf_counter() - t) / reps
 
 
-def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float) -> list[dict]:
+def _use(fastreg, reader, t: int) -> None:
+    """t threads for the next timing: the probe's own, or fastreg's pool."""
+    if reader is not None:
+        reader.threads = t
+    else:
+        fastreg.set_num_threads(t)
+
+
+def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float, probe=None):
     rows = []
     for n in sizes:
-        for name, fn in _ops(fastreg, n, dtype).items():
+        ops = _ops(fastreg, n, dtype)
+        reader = None
+        if probe is not None:
+            reader = ReadProbe(probe, np.ones(n, dtype), max(threads))
+            ops["read probe"] = reader
+        for name, fn in ops.items():
+            _use(fastreg, reader if fn is reader else None, 1)
             fn()
-            fastreg.set_num_threads(1)
             one = _time(fn, 3)
             reps = max(1, int(budget / rounds / max(one, 1e-7) / len(threads)))
             times: dict[int, list[float]] = {t: [] for t in threads}
             for _ in range(rounds):
                 for t in threads:
-                    fastreg.set_num_threads(t)
+                    _use(fastreg, reader if fn is reader else None, t)
                     times[t].append(_time(fn, reps))
             med = {t: statistics.median(v) for t, v in times.items()}
-            rows.append({"n": n, "op": name, "median": med})
+            nbytes = n * np.dtype(dtype).itemsize
+            rows.append({"n": n, "op": name, "median": med, "bytes": nbytes * TRAFFIC[name]})
+        if reader is not None:
+            reader.pool.shutdown()
     return rows
+
+
+def goals(rows, threads) -> list[str]:
+    """The "every core" goals at 2 threads (PASS / MISS), for --targets."""
+    if 2 not in threads or threads[0] != 1:
+        return ["goals: need --threads 1,2"]
+    probe = {r["n"]: r for r in rows if r["op"] == "read probe"}
+    out = ["## goals at 2 threads (speedup = 1-thread time / 2-thread time, same rounds)"]
+    for r in rows:
+        if r["op"] == "read probe":
+            continue
+        n, med = r["n"], r["median"]
+        speed = med[1] / med[2]
+        checks = [("never slower", speed, 0.97)]
+        if n in (1 << 20, 1 << 22):
+            checks.append(("2 threads vs 1", speed, 1.7))
+        if n == 1 << 24 and n in probe:
+            p = probe[n]
+            frac = (r["bytes"] / med[2]) / (p["bytes"] / p["median"][2])
+            checks.append(("of the 2-thread read probe", frac, 0.9))
+        for what, got, need in checks:
+            verdict = "PASS" if got >= need else "MISS"
+            out.append(f"{n:>9} {r['op']:<24} {what:<27} {got:6.2f}  >= {need:<4}  {verdict}")
+    return out
 
 
 def report(rows, threads, dtype: str) -> None:
     base = threads[0]
     head = f"{'n':>9} {'op':<24}" + "".join(f" {f'{t} thr us':>11}" for t in threads)
     head += "".join(f" {f'{base}/{t}':>7}" for t in threads[1:])
-    print(f"# {dtype}, medians of alternating rounds")
+    head += f" {'GB/s':>7} {'of probe':>8}"
+    print(f"# {dtype}, medians of alternating rounds; GB/s (bytes read + written) and the")
+    print(f"# fraction of the read probe's rate, both at {threads[-1]} threads")
     print(head)
+    probe = {r["n"]: r for r in rows if r["op"] == "read probe"}
     for r in rows:
-        med = r["median"]
+        med, last = r["median"], threads[-1]
         line = f"{r['n']:>9} {r['op']:<24}" + "".join(f" {med[t] * 1e6:>11.1f}" for t in threads)
         line += "".join(f" {med[base] / med[t]:>7.2f}" for t in threads[1:])
+        rate = r["bytes"] / med[last]
+        line += f" {rate / 1e9:>7.1f}"
+        p = probe.get(r["n"])
+        if p is not None:
+            line += f" {rate / (p['bytes'] / p['median'][last]):>8.2f}"
         print(line)
 
 
@@ -96,9 +181,15 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=15, help="alternating rounds per op")
     ap.add_argument("--budget", type=float, default=2.0, help="seconds per op and size")
     ap.add_argument("--sweep", action="store_true", help="1 .. 8 superblocks, all parallel")
+    ap.add_argument("--targets", action="store_true", help="also check the goals (PASS / MISS)")
+    ap.add_argument("--no-probe", action="store_true", help="leave out the read probe rows")
     args = ap.parse_args(argv)
     fastreg = _env.import_fastreg()
+    from bench import _probe
+    from bench.__main__ import _cpu
     from fastreg import _core
+
+    probe, why = (None, "--no-probe") if args.no_probe else _probe.load()
 
     threads = [int(t) for t in args.threads.split(",")]
     sizes = [_size(s) for s in args.sizes.split(",")]
@@ -108,9 +199,14 @@ def main(argv=None) -> None:
         sizes = [k * SUPER for k in range(1, 9)]
         prev_min = _core._set_parallel_min(2)
     try:
-        print(f"# fastreg {fastreg.__version__}, SIMD {fastreg.simd_info()['active']}")
-        rows = measure(fastreg, sizes, threads, args.dtype, args.rounds, args.budget)
+        active = fastreg.simd_info()["active"]
+        print(f"# fastreg {fastreg.__version__}; {_cpu()}; simd {active}")
+        if probe is None:
+            print(f"# no read probe: {why}")
+        rows = measure(fastreg, sizes, threads, args.dtype, args.rounds, args.budget, probe)
         report(rows, threads, args.dtype)
+        if args.targets:
+            print("\n".join(goals(rows, threads)))
     finally:
         fastreg.set_num_threads(prev)
         if prev_min is not None:

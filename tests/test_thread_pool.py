@@ -342,3 +342,23 @@ def test_concurrent_callers_same_bits():
     for t in ts:
         t.join()
     assert got == [want] * 4
+
+
+def test_idle_workers_sleep():
+    # A worker looks for the next job for a short while (fr_threads.c,
+    # SPIN_NS = 0.1 ms), then sleeps: an idle process burns no CPU. The
+    # check can only err towards passing (a loaded machine gives a spinning
+    # thread less CPU), never fail a pool that sleeps.
+    import time
+
+    prev = fastreg.set_num_threads(2)
+    try:
+        x = np.ones(6 << 17, np.float32)  # 6 superblocks: parallel
+        for _ in range(3):
+            R.L1L2(0.1, 0.1)(x)
+        time.sleep(0.05)  # past the spin
+        cpu = time.process_time()
+        time.sleep(0.5)
+        assert time.process_time() - cpu < 0.1
+    finally:
+        fastreg.set_num_threads(prev)
