@@ -148,7 +148,7 @@ def report(cpu: str | None = None, rounds: int = 15) -> list[str]:
     import fastreg
 
     w, why = load()
-    title = "## exact float32 -> float64 widening (issue 13, item 4): the C probe bench/widen.c"
+    title = "## exact float32 -> float64 widening: the C probe bench/widen.c"
     if w is None:
         return [title, f"unavailable: {why}"]
     if not w.levels:

@@ -100,7 +100,7 @@ def main(argv=None) -> None:
         return
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",")]
-    from bench.__main__ import _cpu
+    from bench._header import cpu as _cpu
 
     active = fastreg.simd_info()["active"]
     print(f"# fastreg {fastreg.__version__}; {_cpu()}; simd {active}; torch {torch.__version__}")

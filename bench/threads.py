@@ -186,7 +186,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     fastreg = _env.import_fastreg()
     from bench import _probe
-    from bench.__main__ import _cpu
+    from bench._header import cpu as _cpu
     from fastreg import _core
 
     probe, why = (None, "--no-probe") if args.no_probe else _probe.load()

@@ -352,7 +352,7 @@ def summary() -> tuple[list[str], bool]:
 
 
 def main(quick: bool = False, targets: bool = True) -> int:
-    from bench.__main__ import _cpu as cpu_name
+    from bench._header import cpu as cpu_name
 
     with _one_thread():
         print(
