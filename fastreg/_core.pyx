@@ -305,8 +305,8 @@ cdef class Penalty:
         cdef int code
         if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
             xa = <cnp.ndarray>x
-        elif type(x) is _TORCH_TENSOR and _tensor_view(x) is not None:
-            return self._elementwise_tensor(x, out, flags, prox, t, d)
+        elif type(x) is _TORCH_TENSOR and (view := _tensor_view(x)) is not None:
+            return self._elementwise_tensor(x, view, out, flags, prox, t, d)
         else:
             conv = _convert.as_float_array(x)
             if not _code(<cnp.ndarray>conv):
@@ -334,9 +334,9 @@ cdef class Penalty:
             return _scalar(code, self._value(code, sa, ss)), oa
         return oa
 
-    cdef object _elementwise_tensor(self, object x, object out, int flags, bint prox,
-                                    double t, double d):
-        """_elementwise of a tensor x whose _tensor_view is not None.
+    cdef object _elementwise_tensor(self, object x, object xview, object out, int flags,
+                                    bint prox, double t, double d):
+        """_elementwise of a tensor x through xview, its _tensor_view.
 
         What fastreg._interop.elementwise returns, without its Python layers
         (the cheapest zero-copy route for small tensors): ``out`` itself
@@ -348,7 +348,7 @@ cdef class Penalty:
             view = _tensor_view(out) if type(out) is _TORCH_TENSOR else None
             if view is None:
                 return self._elementwise_slow(_convert.defer(x), out, flags, prox, t, d)
-        res = self._elementwise(_tensor_view(x), view, flags, prox, t, d)
+        res = self._elementwise(xview, view, flags, prox, t, d)
         if out is not None:
             return (res[0], out) if flags & c.FR_VALUE else out
         if flags & c.FR_VALUE:

@@ -41,16 +41,6 @@ def _ml_bfloat16() -> Any:
     return ml_dtypes.bfloat16
 
 
-_TORCH_REGISTERED = False
-
-
-def _register_torch(torch: Any) -> None:
-    """Let the shim take plain CPU tensors straight to the kernels (fastreg/_core.pyx)."""
-    global _TORCH_REGISTERED
-    _core._register_torch(torch.Tensor, torch.from_numpy)
-    _TORCH_REGISTERED = True
-
-
 def torch_view(t: Any) -> np.ndarray:
     """The ndarray sharing t's memory (any strides), or a clear TypeError."""
     if t.requires_grad:
@@ -63,8 +53,9 @@ def torch_view(t: Any) -> np.ndarray:
         )
     try:
         torch = sys.modules["torch"]  # imported: t is one of its tensors
-        if not _TORCH_REGISTERED:
-            _register_torch(torch)
+        # let the shim take plain CPU tensors straight to the kernels from now
+        # on (fastreg/_core.pyx; two assignments, so no "done once" flag)
+        _core._register_torch(torch.Tensor, torch.from_numpy)
         if t.dtype is torch.bfloat16:
             return t.view(torch.int16).numpy().view(_ml_bfloat16())
         return t.numpy()
