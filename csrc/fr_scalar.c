@@ -104,17 +104,41 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
     FR_TINY(double, 1, 0.0, load64, load64_part, add64, mul64, abs64, lane0);
 }
 
+/* One element's gradient and prox: the loops below and the training steps
+   (fr_update.h, at the end of the file) share them. */
+static float grad32(float v, float a, float b, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return sgn32(v, a) + b * v;
+    return (flags & FR_ABS) ? sgn32(v, a) : b * v;
+}
+
+static double grad64(double v, double a, double b, int flags)
+{
+    if ((flags & FR_ABS) && (flags & FR_SQ))
+        return sgn64(v, a) + b * v;
+    return (flags & FR_ABS) ? sgn64(v, a) : b * v;
+}
+
+static float prox32(float v, float t, float d, int flags)
+{
+    if (flags & FR_ABS)
+        v = copysignf(pos32(fabsf(v) - t), v);
+    return (flags & FR_SQ) ? v / d : v;
+}
+
+static double prox64(double v, double t, double d, int flags)
+{
+    if (flags & FR_ABS)
+        v = copysign(pos64(fabs(v) - t), v);
+    return (flags & FR_SQ) ? v / d : v;
+}
+
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float v = x[i], g;
-        if ((flags & FR_ABS) && (flags & FR_SQ))
-            g = sgn32(v, a) + b * v;
-        else if (flags & FR_ABS)
-            g = sgn32(v, a);
-        else
-            g = b * v;
+        float g = grad32(x[i], a, b, flags);
         out[i] = (flags & FR_ACC) ? out[i] + g : g;
     }
     (void)s;
@@ -125,13 +149,7 @@ static void grad_f64(const double *x, double *out, size_t n, double a, double b,
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        double v = x[i], g;
-        if ((flags & FR_ABS) && (flags & FR_SQ))
-            g = sgn64(v, a) + b * v;
-        else if (flags & FR_ABS)
-            g = sgn64(v, a);
-        else
-            g = b * v;
+        double g = grad64(x[i], a, b, flags);
         out[i] = (flags & FR_ACC) ? out[i] + g : g;
     }
     (void)s;
@@ -158,27 +176,15 @@ static void grad_value_f64(const double *x, double *out, size_t n, double a, dou
 static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
 {
     size_t i;
-    for (i = 0; i < n; i++) {
-        float v = x[i];
-        if (flags & FR_ABS)
-            v = copysignf(pos32(fabsf(v) - t), v);
-        if (flags & FR_SQ)
-            v = v / d;
-        out[i] = v;
-    }
+    for (i = 0; i < n; i++)
+        out[i] = prox32(x[i], t, d, flags);
 }
 
 static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
 {
     size_t i;
-    for (i = 0; i < n; i++) {
-        double v = x[i];
-        if (flags & FR_ABS)
-            v = copysign(pos64(fabs(v) - t), v);
-        if (flags & FR_SQ)
-            v = v / d;
-        out[i] = v;
-    }
+    for (i = 0; i < n; i++)
+        out[i] = prox64(x[i], t, d, flags);
 }
 
 static void f16_to_f32(const uint16_t *src, float *dst, size_t n)
@@ -195,12 +201,11 @@ static void f32_to_f16(const float *src, uint16_t *dst, size_t n)
         dst[i] = fr_f2h(src[i]);
 }
 
-/* grad_f32 / grad_f64 do not take the value: the table's entries are the
-   fused grad_value_* that add the sums first. */
 /* ---- the training steps (fr_update.h) --------------------------------- */
 
 /* fr_update.h with one element per "vector": the plain C of the steps,
-   with the gradient and prox of grad_* and prox_* above. */
+   with grad32 / prox32 and their float64 twins, the elements of grad_* and
+   prox_* above. */
 #include "fr_update.h"
 
 static float id32(float v)
@@ -212,10 +217,6 @@ static double id64(double v)
     return v;
 }
 static float ld32(const float *p)
-{
-    return *p;
-}
-static double ld64(const double *p)
 {
     return *p;
 }
@@ -243,35 +244,14 @@ static float mul32(float a, float b)
 {
     return a * b;
 }
-static float grad32(float v, float a, float b, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return sgn32(v, a) + b * v;
-    return (flags & FR_ABS) ? sgn32(v, a) : b * v;
-}
-static double grad64(double v, double a, double b, int flags)
-{
-    if ((flags & FR_ABS) && (flags & FR_SQ))
-        return sgn64(v, a) + b * v;
-    return (flags & FR_ABS) ? sgn64(v, a) : b * v;
-}
-static float prox32(float v, float t, float d, int flags)
-{
-    if (flags & FR_ABS)
-        v = copysignf(pos32(fabsf(v) - t), v);
-    return (flags & FR_SQ) ? v / d : v;
-}
-static double prox64(double v, double t, double d, int flags)
-{
-    if (flags & FR_ABS)
-        v = copysign(pos64(fabs(v) - t), v);
-    return (flags & FR_SQ) ? v / d : v;
-}
 
+/* (add64, mul64 and load64 are FR_TINY's, above) */
 FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float, 1, id32, ld32, st32, add32, sub32, mul32,
-                  grad32, prox32, sum_f64, double, 1, id64, ld64, st64, add64, sub64, mul64, grad64,
-                  prox64)
+                  grad32, prox32, sum_f64, double, 1, id64, load64, st64, add64, sub64, mul64,
+                  grad64, prox64)
 
+/* grad_f32 / grad_f64 do not take the value: the table's entries are the
+   fused grad_value_* that add the sums first. */
 const struct fr_kernels fr_kernels_scalar = {
     .name = "scalar",
     .sum_f32 = sum_f32,
