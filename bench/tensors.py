@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 from bench import _env
+from bench.threads import per_call
 
 _env.setup()
 
@@ -48,13 +48,6 @@ def _cases(fastreg, torch, n: int) -> dict:
     }
 
 
-def _time(fn, reps: int) -> float:
-    t = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t) / reps
-
-
 def measure(fastreg, torch, sizes, rounds: int, reps: int) -> list[dict]:
     rows = []
     for n in sizes:
@@ -64,8 +57,8 @@ def measure(fastreg, torch, sizes, rounds: int, reps: int) -> list[dict]:
             a: list[float] = []
             b: list[float] = []
             for _ in range(rounds):
-                a.append(_time(tensor, reps))
-                b.append(_time(numpy_route, reps))
+                a.append(per_call(tensor, reps))
+                b.append(per_call(numpy_route, reps))
             rows.append(
                 {"n": n, "op": name, "tensor": statistics.median(a), "numpy": statistics.median(b)}
             )

@@ -87,7 +87,8 @@ class ReadProbe:
             f.result()
 
 
-def _time(fn, reps: int) -> float:
+def per_call(fn, reps: int) -> float:
+    """Wall seconds per call of fn, over reps calls (bench.tensors uses it too)."""
     t = time.perf_counter()
     for _ in range(reps):
         fn()
@@ -113,13 +114,13 @@ def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float, pro
         for name, fn in ops.items():
             _use(fastreg, reader if fn is reader else None, 1)
             fn()
-            one = _time(fn, 3)
+            one = per_call(fn, 3)
             reps = max(1, int(budget / rounds / max(one, 1e-7) / len(threads)))
             times: dict[int, list[float]] = {t: [] for t in threads}
             for _ in range(rounds):
                 for t in threads:
                     _use(fastreg, reader if fn is reader else None, t)
-                    times[t].append(_time(fn, reps))
+                    times[t].append(per_call(fn, reps))
             med = {t: statistics.median(v) for t, v in times.items()}
             nbytes = n * np.dtype(dtype).itemsize
             rows.append({"n": n, "op": name, "median": med, "bytes": nbytes * TRAFFIC[name]})
