@@ -35,6 +35,9 @@
 
 #define SUPER_N ((ptrdiff_t)FR_BLOCK * FR_SUPER)
 
+/* Fewest elements of a group call worth splitting over threads. */
+#define GROUP_PAR_MIN ((ptrdiff_t)1 << 16)
+
 /* One superblock of one weight. */
 typedef struct {
     ptrdiff_t param, first, m;
@@ -166,9 +169,10 @@ int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, d
             j.pieces[np].first = at;
             j.pieces[np].m = p[i].n - at < SUPER_N ? p[i].n - at : SUPER_N;
         }
-    /* Go parallel as fr_driver.c would for one array of all the elements:
-       32 small weights are 32 pieces, but not worth waking a thread. */
-    if (fr_threads_for((elems + SUPER_N - 1) / SUPER_N) > 1)
+    /* A group's pieces are its weights (or their superblocks), mostly far
+       smaller than fr_driver.c's superblocks, so the threads share even a
+       small job evenly: it goes parallel from GROUP_PAR_MIN elements on. */
+    if (elems >= GROUP_PAR_MIN && fr_threads_for(np) > 1)
         fr_parallel(np, run_piece, &j);
     else
         for (i = 0; i < np; i++)

@@ -27,7 +27,11 @@
  * holds the pool lock across fork() (so its state is consistent) and gives
  * the child an empty pool, whose workers start on its first big call.
  */
+#if defined(__linux__)
+#define _GNU_SOURCE /* sched_getcpu, sched_setaffinity */
+#else
 #define _POSIX_C_SOURCE 200809L
+#endif
 
 #include "fr_threads.h"
 #include "fastreg.h"
@@ -48,6 +52,10 @@ static int num_threads = 1, par_min = PAR_MIN_DEFAULT;
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sched.h>
+#define FR_CPUS 1 /* the CPU a thread runs on, and its CPU mask */
+#endif
 #define FR_POOL     1
 /* The settings are read without the lock by every call. */
 #define LOAD(v)     __atomic_load_n(&(v), __ATOMIC_RELAXED)
@@ -109,6 +117,8 @@ static void *job_ctx;
 static ptrdiff_t job_next, job_pieces;
 static int job_open;             /* workers may still join */
 static int job_seats;            /* how many workers may join */
+static int job_cpu;              /* the CPU the caller posted the job from */
+static ptrdiff_t job_threads;    /* the caller and the workers it asked for */
 static unsigned long job_inside; /* workers in the job now (also read by a spinning caller) */
 
 /* How long a thread looks for what it waits for before it sleeps. Measured
@@ -150,15 +160,61 @@ static unsigned long job_inside_now(void)
 }
 
 /* Take pieces of the current job until there are none left; mu is held on
-   entry and exit, never while a piece runs. */
-static void take_pieces(fr_piece_fn fn, void *ctx)
+   entry and exit, never while a piece runs. The caller takes pieces from
+   the front and the workers from the back, so that with two threads each
+   one runs the same half of an array call after call (its cache keeps that
+   half), while a thread that is late or slowed still leaves the rest of
+   the job to the other. */
+static void take_pieces(fr_piece_fn fn, void *ctx, int front)
 {
     while (job_next < job_pieces) {
-        ptrdiff_t p = job_next++;
+        /* a share of what is left (guided scheduling): few trips through
+           mu for many small pieces, small shares again near the end */
+        ptrdiff_t c = (job_pieces - job_next) / (4 * job_threads), lo, hi;
+        if (c < 1)
+            c = 1;
+        if (front) {
+            lo = job_next;
+            job_next = hi = lo + c;
+        } else {
+            hi = job_pieces;
+            job_pieces = lo = hi - c;
+        }
         pthread_mutex_unlock(&mu);
-        fn(ctx, p);
+        for (; lo < hi; lo++)
+            fn(ctx, lo);
         pthread_mutex_lock(&mu);
     }
+}
+
+/* Move the calling worker off the CPU `cpu` (the caller's) if it runs
+   there. On a VM an idle vCPU looks preempted to Linux, so a worker woken
+   by the caller is often queued on the caller's own CPU, where the two
+   would only take turns: a cold call with two threads then took 1.5x as
+   long as with one. Narrowing the worker's CPU mask moves it at once;
+   the mask is given back right away, so the worker stays movable. */
+static int current_cpu(void)
+{
+#ifdef FR_CPUS
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+static void leave_cpu(int cpu)
+{
+#ifdef FR_CPUS
+    cpu_set_t all, others;
+    if (cpu < 0 || sched_getcpu() != cpu || sched_getaffinity(0, sizeof all, &all) != 0)
+        return;
+    others = all;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) == 0)
+        sched_setaffinity(0, sizeof all, &all);
+#else
+    (void)cpu;
+#endif
 }
 
 static void *worker(void *arg)
@@ -177,7 +233,13 @@ static void *worker(void *arg)
         seen = jobno;
         job_seats--;
         __atomic_store_n(&job_inside, job_inside + 1, __ATOMIC_RELEASE);
-        take_pieces(job_fn, job_ctx);
+        {
+            int cpu = job_cpu;
+            pthread_mutex_unlock(&mu);
+            leave_cpu(cpu);
+            pthread_mutex_lock(&mu);
+        }
+        take_pieces(job_fn, job_ctx, 0);
         __atomic_store_n(&job_inside, job_inside - 1, __ATOMIC_RELEASE);
         if (job_inside == 0)
             pthread_cond_signal(&left);
@@ -251,14 +313,16 @@ void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
         if (seats > 0) {
             busy = 1;
             job_fn = fn;
+            job_cpu = current_cpu();
             job_ctx = ctx;
             job_next = 0;
             job_pieces = pieces;
             job_seats = seats;
+            job_threads = seats + 1;
             job_open = 1;
             __atomic_store_n(&jobno, jobno + 1, __ATOMIC_RELEASE);
             pthread_cond_broadcast(&posted);
-            take_pieces(fn, ctx);
+            take_pieces(fn, ctx, 1);
             /* every piece is taken: only workers inside may still be running one */
             job_open = 0;
             if (job_inside > 0) { /* look a while for them to finish, then sleep */

@@ -362,3 +362,38 @@ def test_idle_workers_sleep():
         assert time.process_time() - cpu < 0.1
     finally:
         fastreg.set_num_threads(prev)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU masks are Linux's")
+def test_workers_keep_their_cpu_mask():
+    # A worker woken onto its caller's CPU moves itself off it by narrowing
+    # its CPU mask for a moment (fr_threads.c, leave_cpu). Calls after idle
+    # gaps are the ones that wake workers; afterwards every thread must have
+    # the mask it started with, and a process held to one CPU (where there
+    # is nowhere to move) must still get the one-thread bits.
+    code = """
+        import os, time, numpy as np, fastreg
+        from fastreg import _core, regularizers as R
+        cpus = sorted(os.sched_getaffinity(0))
+        if {one}:
+            os.sched_setaffinity(0, cpus[:1])
+        mask = os.sched_getaffinity(0)
+        task = "/proc/self/task"
+        before = {{t: os.sched_getaffinity(int(t)) for t in os.listdir(task)}}  # BLAS's
+        x = np.random.default_rng(0).standard_normal(6 << 17).astype(np.float32)
+        reg = R.L1L2(0.01, 0.02)
+        fastreg.set_num_threads(1)
+        want = reg(x).tobytes()
+        fastreg.set_num_threads(2)
+        for _ in range(100):
+            time.sleep(0.002)  # past the workers' spin: each call wakes them
+            assert reg(x).tobytes() == want
+        workers = set(os.listdir(task)) - set(before)
+        assert workers, "the pool did not start"
+        for tid in os.listdir(task):
+            assert os.sched_getaffinity(int(tid)) == before.get(tid, mask), tid
+        print("ok")
+    """
+    for one in (False, True):
+        r = _python(code.format(one=one))
+        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
