@@ -162,3 +162,28 @@ def test_tensor_bench_runs_and_words_its_goal_only_with_targets(capsys):
     assert "ratio" in plain and "PASS" not in plain and "MISS" not in plain
     tensors.report(rows, targets=True)
     assert re.search(r"<= 2\.0 (PASS|MISS)", capsys.readouterr().out)
+
+
+def test_thread_bench_rows_and_goals(capsys):
+    import fastreg
+    from bench import threads
+
+    prev = fastreg.get_num_threads()
+    try:
+        rows = threads.measure(fastreg, [1 << 20], [1, 2], "float32", rounds=1, budget=0.01)
+    finally:
+        fastreg.set_num_threads(prev)
+    ops = [r["op"] for r in rows]
+    for name in threads.TRAFFIC:
+        if name != "read probe":
+            assert name in ops and name + " +pause" in ops
+    assert all(r["median"][1] > 0 and r["median"][2] > 0 for r in rows)
+    threads.report(rows, [1, 2], "float32")
+    out = capsys.readouterr().out
+    assert "+pause" in out and "PASS" not in out
+    lines = threads.goals(rows, [1, 2])
+    # every op is checked for never slower, +pause rows included; only plain rows at 1M
+    # carry the 1.7x goal
+    assert sum("never slower" in line for line in lines) == len(rows)
+    assert sum("2 threads vs 1" in line for line in lines) == len(rows) // 2
+    assert not any("+pause" in line and "2 threads vs 1" in line for line in lines)
