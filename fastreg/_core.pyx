@@ -18,6 +18,7 @@ import os
 
 cimport cython
 cimport numpy as cnp
+from cpython.object cimport PyObject_TypeCheck, PyTypeObject
 from libc.math cimport INFINITY
 from libc.stdint cimport uint16_t
 
@@ -209,6 +210,16 @@ cdef object _scalar(int code, double v):
     return fr_scalar_f16(c.fr_f64_to_f16(v))
 
 
+cdef int _own(object self, type cls, str name) except -1:
+    """Refuse a self of another type. Cython's method objects do not check
+    self when a method is called through its class (``Penalty.prox(obj, x,
+    1.0)``), and the method would read obj's memory as the class's fields."""
+    if PyObject_TypeCheck(self, <PyTypeObject *>cls):
+        return 0
+    raise TypeError(f"descriptor '{name}' for '{cls.__name__}' objects doesn't apply to a "
+                    f"'{type(self).__name__}' object")
+
+
 @cython.auto_pickle(False)  # the state is pickled by __getstate__ / __setstate__
 cdef class Penalty:
     """C state of a built-in L1 / L2 / L1L2 regularizer.
@@ -228,6 +239,7 @@ cdef class Penalty:
 
     def __reduce__(self):
         """Pickle / copy: a new instance of the class, then __setstate__."""
+        _own(self, Penalty, "__reduce__")
         return (_new_penalty, (type(self),), self.__getstate__())
 
     def __getstate__(self):
@@ -237,6 +249,7 @@ cdef class Penalty:
         set, so that the 5-item state of earlier versions stays the common
         form (and still loads here).
         """
+        _own(self, Penalty, "__getstate__")
         state = (self._a, self._b, self._terms, self._l1l2, getattr(self, "__dict__", None))
         slots = {}
         for name in _slot_names(type(self)):
@@ -247,6 +260,7 @@ cdef class Penalty:
         return state + (slots,) if slots else state
 
     def __setstate__(self, state):
+        _own(self, Penalty, "__setstate__")
         a, b, terms, l1l2, d = state[:5]
         self._set(a, b, terms, l1l2)
         if d:
@@ -256,6 +270,7 @@ cdef class Penalty:
                 setattr(self, name, value)
 
     def _set(self, double a, double b, int terms, bint l1l2):
+        _own(self, Penalty, "_set")
         self._a = a
         self._b = b
         self._terms = terms
@@ -357,10 +372,12 @@ cdef class Penalty:
 
     def _params(self):
         """(a, b, terms, l1l2) as set by _set, for the Python slow paths."""
+        _own(self, Penalty, "_params")
         return self._a, self._b, self._terms, self._l1l2
 
     def _value_in(self, int code, double sa, double ss):
         """The value from the sums, rounded in dtype code (FR_BF16 too) as Keras does."""
+        _own(self, Penalty, "_value_in")
         return c.fr_penalty_value(code, sa, ss, self._a, self._b, self._terms, self._l1l2)
 
     def gradient(self, x, out=None):
@@ -383,6 +400,7 @@ cdef class Penalty:
             ValueError: for an ``out`` of another shape, read-only, or with
                 elements that share memory.
         """
+        _own(self, Penalty, "gradient")
         return self._elementwise(x, out, self._terms, False, self._a, 2.0 * self._b)
 
     def value_and_gradient(self, x, out=None, accumulate=False):
@@ -406,6 +424,7 @@ cdef class Penalty:
             TypeError, ValueError: as :meth:`gradient`; ValueError also when
                 ``accumulate`` is true and ``out`` is None.
         """
+        _own(self, Penalty, "value_and_gradient")
         cdef int flags = self._terms | c.FR_VALUE
         if accumulate:
             flags |= c.FR_ACC
@@ -413,6 +432,7 @@ cdef class Penalty:
 
     def _prox(self, x, double t, double d, out=None):
         """Soft-threshold by t (if the l1 term is on), then divide by d."""
+        _own(self, Penalty, "_prox")
         return self._elementwise(x, out, self._terms, True, t, d)
 
     def prox(self, x, step, out=None):
@@ -439,6 +459,7 @@ cdef class Penalty:
                 not positive (negative ``l2``); ``out`` errors as
                 :meth:`gradient`.
         """
+        _own(self, Penalty, "prox")
         cdef double s, d
         # A float step that is finite and >= 0 is checked here; anything else
         # (ints, NumPy scalars, Fractions, errors) by fastreg._steps, whose

@@ -162,6 +162,7 @@ cdef class Group:
         ``values``: None, or a float64 ndarray of length count whose C
         members' entries get each weight's value.
         """
+        _own(self, Group, "step")
         cdef double total = 0.0
         cdef Py_ssize_t i, n = 0
         cdef int err

@@ -1325,3 +1325,45 @@ def test_watch_catches_a_write() -> None:
 def test_table_size() -> None:
     """The table is generated: guard against a refactor that drops most of it."""
     assert len(CASES) > 900
+
+
+_FOREIGN_SELF = r"""
+import types
+import numpy as np
+from fastreg import _core
+
+x = np.ones(3, np.float32)
+calls = {
+    _core.Penalty: {
+        "__reduce__": (), "__getstate__": (), "__setstate__": ((1.0, 1.0, 1, True),),
+        "_set": (1.0, 1.0, 1, True), "_params": (), "_value_in": (1, 1.0, 1.0),
+        "gradient": (x,), "value_and_gradient": (x,), "_prox": (x, 0.1, 1.0),
+        "prox": (x, 0.1),
+    },
+    _core.Group: {"step": (0, [], 0.1, 0.0, [], None)},
+}
+for cls, methods in calls.items():
+    # every method object of the class (not the slot wrappers, which check self)
+    defined = {k for k, v in vars(cls).items()
+               if type(v).__name__ == "cython_function_or_method"}
+    assert defined == set(methods), (cls, defined ^ set(methods))
+    for name, args in methods.items():
+        for foreign in (np.ones(3), object(), None):
+            try:
+                getattr(cls, name)(foreign, *args)
+            except TypeError as e:
+                assert "doesn't apply to a" in str(e), (name, e)
+            else:
+                raise AssertionError(f"{cls.__name__}.{name} took a foreign self")
+print("ok")
+"""
+
+
+def test_methods_called_through_the_class_refuse_a_foreign_self():
+    # Cython's method objects do not check self; a foreign one was read as
+    # the class's C fields (a crash, or a wrong value) before _core._own.
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _FOREIGN_SELF], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", (r.returncode, r.stderr[-2000:])
