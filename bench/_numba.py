@@ -9,12 +9,13 @@ fastreg's three hot operations, with the accumulators fastreg's accuracy promise
 * ``vag``: the fused ``value_and_gradient(x, out=g, accumulate=True)``: the same two
   sums plus ``g += a*sign(x) + b*x`` in float32, in one pass over ``x`` and ``g``;
 * ``prox``: float64 soft-threshold then divide, ``out = sign(x)*max(|x| - t, 0)/d``
-  (fastreg's formula: ``fastreg._reference.prox``).
+  (fastreg multiplies by 1/d rounded once instead: ``fastreg._reference.prox``).
 
 Each comes twice, ``@njit(fastmath=False)`` and ``@njit(fastmath=True)``. Without
 fastmath LLVM must keep the reduction's additions in order and cannot vectorise it;
 with it the sums are reassociated (vectorised, faster, other bits) and the prox divides
-by multiplying with 1/d (last-bit differences; fastmath=False gives fastreg's bits).
+by multiplying with 1/d, as fastreg does (its bits on finite data; fastmath=False divides
+per element: last-bit differences).
 The goals compare fastreg with the faster of the two in each round (:data:`VARIANTS`),
 so numba is given its best showing; both are timed and listed.
 """

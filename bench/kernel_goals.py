@@ -195,7 +195,7 @@ def goals(cells: dict, levels: list[str], note: str) -> tuple[list[str], list[di
         + (
             "; @njit(fastmath=False): additions in order (not vectorised), the division "
             "itself; fastmath=True: reassociated, vectorised sums (other bits) and x*(1/d) "
-            "in prox (last-bit differences)"
+            "in prox (fastreg's rule)"
             if not any(w in note for w in ("not installed", "failed", "could not"))
             else ""
         ),

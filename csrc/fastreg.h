@@ -55,8 +55,11 @@ int fr_grad(const void *x, void *out, int ndim, const ptrdiff_t *shape, const pt
             double *sum_sq);
 
 /**
- * @brief out = soft_threshold(x, t) [/ d]: the proximal step of L1 (FR_ABS)
- * and L2 (FR_SQ, d = 1 + 2*step*l2). NaN propagates; out may be x.
+ * @brief out = soft_threshold(x, t) [* r]: the proximal step of L1 (FR_ABS)
+ * and L2 (FR_SQ, d = 1 + 2*step*l2), where r = 1/d rounded once in the
+ * compute type (float32 for float16 and float32, of d rounded to float32;
+ * float64 for float64) and the product is rounded on its own. NaN
+ * propagates; out may be x.
  */
 int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
             const ptrdiff_t *ostrides, int dtype, double t, double d, int flags);

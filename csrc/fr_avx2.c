@@ -256,26 +256,26 @@ static FR_TARGET void grad_f64(const double *x, double *out, size_t n, double a,
 }
 
 /* Element-wise: 8 registers per iteration, single vectors, one partial. */
-FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float d,
+FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float r,
                                       int flags)
 {
     FR_PROX_RUN(__m256, 8, NREG, _mm256_set1_ps, _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,
                 store_part_ps, prox_ps);
 }
 
-FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double d,
+FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double r,
                                       int flags)
 {
     FR_PROX_RUN(__m256d, 4, NREG, _mm256_set1_pd, _mm256_loadu_pd, load_part_pd, _mm256_storeu_pd,
                 store_part_pd, prox_pd);
 }
 
-static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f32);
 }
 
-static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double d,
+static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double r,
                                int flags)
 {
     FR_PROX_SWITCH(prox_run_f64);

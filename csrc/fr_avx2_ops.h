@@ -83,30 +83,31 @@ FR_INLINE FR_TARGET __m256d grad_pd(__m256d v, __m256d va, __m256d vb, int flags
 }
 
 /*
- * copysign(max(|v| - t, 0), v) [/ d]. vmaxps returns its second operand
+ * copysign(max(|v| - t, 0), v) [* r]. vmaxps returns its second operand
  * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
  * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
- * overwrites anyway. Division, not a reciprocal.
+ * overwrites anyway. r is the rounded reciprocal of d (fr_kernel_abi.h):
+ * a plain product, as fr_scalar.c's, never an approximate reciprocal.
  */
-FR_INLINE FR_TARGET __m256 prox_ps(__m256 v, __m256 vt, __m256 vd, int flags)
+FR_INLINE FR_TARGET __m256 prox_ps(__m256 v, __m256 vt, __m256 vr, int flags)
 {
     if (flags & FR_ABS) {
         __m256 m = _mm256_max_ps(_mm256_setzero_ps(), _mm256_sub_ps(abs_ps(v), vt));
         v = _mm256_or_ps(_mm256_andnot_ps(sign_ps(), m), _mm256_and_ps(sign_ps(), v));
     }
     if (flags & FR_SQ)
-        v = _mm256_div_ps(v, vd);
+        v = _mm256_mul_ps(v, vr);
     return v;
 }
 
-FR_INLINE FR_TARGET __m256d prox_pd(__m256d v, __m256d vt, __m256d vd, int flags)
+FR_INLINE FR_TARGET __m256d prox_pd(__m256d v, __m256d vt, __m256d vr, int flags)
 {
     if (flags & FR_ABS) {
         __m256d m = _mm256_max_pd(_mm256_setzero_pd(), _mm256_sub_pd(abs_pd(v), vt));
         v = _mm256_or_pd(_mm256_andnot_pd(sign_pd(), m), _mm256_and_pd(sign_pd(), v));
     }
     if (flags & FR_SQ)
-        v = _mm256_div_pd(v, vd);
+        v = _mm256_mul_pd(v, vr);
     return v;
 }
 

@@ -314,12 +314,12 @@ FR_INLINE FR_TARGET size_t head(const void *out, size_t item, size_t n)
     return h < n ? h : n;
 }
 
-FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float d,
+FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, float t, float r,
                                       int flags)
 {
     size_t h = head(out, sizeof *out, n);
     if (h) {
-        store_part_ps(out, prox_ps(load_part_ps(x, h), _mm512_set1_ps(t), _mm512_set1_ps(d), flags),
+        store_part_ps(out, prox_ps(load_part_ps(x, h), _mm512_set1_ps(t), _mm512_set1_ps(r), flags),
                       h);
         x += h;
         out += h;
@@ -329,12 +329,12 @@ FR_INLINE FR_TARGET void prox_run_f32(const float *x, float *out, size_t n, floa
                 store_part_ps, prox_ps);
 }
 
-FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double d,
+FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, double t, double r,
                                       int flags)
 {
     size_t h = head(out, sizeof *out, n);
     if (h) {
-        store_part_pd(out, prox_pd(load_part_pd(x, h), _mm512_set1_pd(t), _mm512_set1_pd(d), flags),
+        store_part_pd(out, prox_pd(load_part_pd(x, h), _mm512_set1_pd(t), _mm512_set1_pd(r), flags),
                       h);
         x += h;
         out += h;
@@ -344,12 +344,12 @@ FR_INLINE FR_TARGET void prox_run_f64(const double *x, double *out, size_t n, do
                 store_part_pd, prox_pd);
 }
 
-static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+static FR_TARGET void prox_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f32);
 }
 
-static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double d,
+static FR_TARGET void prox_f64(const double *x, double *out, size_t n, double t, double r,
                                int flags)
 {
     FR_PROX_SWITCH(prox_run_f64);

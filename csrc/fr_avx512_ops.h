@@ -115,26 +115,27 @@ FR_INLINE FR_TARGET __m512d grad_pd(__m512d v, __m512d va, __m512d vb, int flags
 }
 
 /*
- * copysign(max(|v| - t, 0), v) [/ d]. vmaxps returns its second operand
+ * copysign(max(|v| - t, 0), v) [* r]. vmaxps returns its second operand
  * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
  * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
- * overwrites anyway. Division, not a reciprocal.
+ * overwrites anyway. r is the rounded reciprocal of d (fr_kernel_abi.h):
+ * a plain product, as fr_scalar.c's, never an approximate reciprocal.
  */
-FR_INLINE FR_TARGET __m512 prox_ps(__m512 v, __m512 vt, __m512 vd, int flags)
+FR_INLINE FR_TARGET __m512 prox_ps(__m512 v, __m512 vt, __m512 vr, int flags)
 {
     if (flags & FR_ABS)
         v = copysign_ps(_mm512_max_ps(_mm512_setzero_ps(), _mm512_sub_ps(abs_ps(v), vt)), v);
     if (flags & FR_SQ)
-        v = _mm512_div_ps(v, vd);
+        v = _mm512_mul_ps(v, vr);
     return v;
 }
 
-FR_INLINE FR_TARGET __m512d prox_pd(__m512d v, __m512d vt, __m512d vd, int flags)
+FR_INLINE FR_TARGET __m512d prox_pd(__m512d v, __m512d vt, __m512d vr, int flags)
 {
     if (flags & FR_ABS)
         v = copysign_pd(_mm512_max_pd(_mm512_setzero_pd(), _mm512_sub_pd(abs_pd(v), vt)), v);
     if (flags & FR_SQ)
-        v = _mm512_div_pd(v, vd);
+        v = _mm512_mul_pd(v, vr);
     return v;
 }
 

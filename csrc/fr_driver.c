@@ -332,6 +332,8 @@ int fr_grad(const void *x, void *out, int ndim, const ptrdiff_t *shape, const pt
 int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
             const ptrdiff_t *ostrides, int dtype, double t, double d, int flags)
 {
-    return elementwise(1, x, out, ndim, shape, xstrides, ostrides, dtype, t, d,
+    /* the kernels multiply by r: computed once here, not per block */
+    double r = fr_prox_recip(d, dtype == FR_F64);
+    return elementwise(1, x, out, ndim, shape, xstrides, ostrides, dtype, t, r,
                        flags & (FR_ABS | FR_SQ), NULL, NULL);
 }

@@ -84,13 +84,15 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
                        (float)j->lr, (float)j->mu, terms | FR_VALUE, s);
         break;
     default: { /* FR_GROUP_PROX: the sums, and w = prox(w - lr*g) */
-        /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity) */
+        /* t = lr*l1, d = 1 + 2*lr*l2, as Proximal.prox (lr = 0: the identity),
+           and r = 1/d rounded in the element type, as fr_prox */
         double t = j->lr == 0.0 ? 0.0 : j->lr * p->l1;
         double d = j->lr == 0.0 ? 1.0 : 1.0 + 2.0 * j->lr * p->l2;
+        double r = fr_prox_recip(d, f64);
         if (f64)
-            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, d, terms | FR_VALUE, s);
+            k->pgd_f64((double *)w, (const double *)g, c, j->lr, t, r, terms | FR_VALUE, s);
         else
-            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)d,
+            k->pgd_f32((float *)w, (const float *)g, c, (float)j->lr, (float)t, (float)r,
                        terms | FR_VALUE, s);
     }
     }

@@ -237,13 +237,13 @@
 #define FR_PROX_SWITCH(RUN)                                                                        \
     switch (flags & (FR_ABS | FR_SQ)) {                                                            \
     case FR_ABS:                                                                                   \
-        RUN(x, out, n, t, d, FR_ABS);                                                              \
+        RUN(x, out, n, t, r, FR_ABS);                                                              \
         break;                                                                                     \
     case FR_SQ:                                                                                    \
-        RUN(x, out, n, t, d, FR_SQ);                                                               \
+        RUN(x, out, n, t, r, FR_SQ);                                                               \
         break;                                                                                     \
     case FR_ABS | FR_SQ:                                                                           \
-        RUN(x, out, n, t, d, FR_ABS | FR_SQ);                                                      \
+        RUN(x, out, n, t, r, FR_ABS | FR_SQ);                                                      \
         break;                                                                                     \
     default: /* a copy (memmove: out may be x) */                                                  \
         memmove(out, x, n * sizeof *x);                                                            \
@@ -252,21 +252,21 @@
 
 /* The element-wise loop of a prox kernel (RUN of FR_PROX_SWITCH): R
    registers of W elements per iteration, then single vectors, then one
-   partial vector. PROX(v, vt, vd, flags) is the file's vector prox. */
+   partial vector. PROX(v, vt, vr, flags) is the file's vector prox. */
 #define FR_PROX_RUN(VT, W, R, SET1, LOAD, LOAD_PART, STORE, STORE_PART, PROX)                      \
     do {                                                                                           \
-        VT vt = SET1(t), vd = SET1(d);                                                             \
+        VT vt = SET1(t), vr = SET1(r);                                                             \
         size_t i = 0;                                                                              \
         int k;                                                                                     \
         for (; i + (R) * (W) <= n; i += (R) * (W)) {                                               \
             FR_UNROLL                                                                              \
             for (k = 0; k < (R); k++)                                                              \
-                STORE(out + i + (W)*k, PROX(LOAD(x + i + (W)*k), vt, vd, flags));                  \
+                STORE(out + i + (W)*k, PROX(LOAD(x + i + (W)*k), vt, vr, flags));                  \
         }                                                                                          \
         for (; i + (W) <= n; i += (W))                                                             \
-            STORE(out + i, PROX(LOAD(x + i), vt, vd, flags));                                      \
+            STORE(out + i, PROX(LOAD(x + i), vt, vr, flags));                                      \
         if (i < n)                                                                                 \
-            STORE_PART(out + i, PROX(LOAD_PART(x + i, n - i), vt, vd, flags), n - i);              \
+            STORE_PART(out + i, PROX(LOAD_PART(x + i, n - i), vt, vr, flags), n - i);              \
     } while (0)
 
 /* The body of grad_f32 where the value is not fused into the gradient

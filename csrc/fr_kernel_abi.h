@@ -46,10 +46,12 @@ struct fr_kernels {
                      fr_lanes *s);
     void (*grad_f64)(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s);
-    /* out[i] = copysign(max(|x[i]| - t, 0), x[i]) if FR_ABS, then / d if FR_SQ
-       (max propagates NaN); out may be x. */
-    void (*prox_f32)(const float *x, float *out, size_t n, float t, float d, int flags);
-    void (*prox_f64)(const double *x, double *out, size_t n, double t, double d, int flags);
+    /* out[i] = copysign(max(|x[i]| - t, 0), x[i]) if FR_ABS, then * r if FR_SQ
+       (max propagates NaN); out may be x. r = 1/d rounded in the element type
+       (the caller's, once per call): the L2 term is a product rounded on its
+       own, not a division, the same bits on every ISA. */
+    void (*prox_f32)(const float *x, float *out, size_t n, float t, float r, int flags);
+    void (*prox_f64)(const double *x, double *out, size_t n, double t, double r, int flags);
     /* Exact float16 -> float32, and float32 -> float16 rounding to nearest even
        (overflow to inf, NaN kept quiet, subnormals kept). */
     void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
@@ -58,7 +60,7 @@ struct fr_kernels {
        (fr_update.h), every product rounded on its own, in NumPy's order:
        sgd: u = g [+ a*sign(w) + b*w, the terms in flags]; if v is not NULL,
        v = mu*v + u and u = v; then w = w - lr*u.
-       pgd: w = prox(w - lr*g), the prox of prox_* with t, d and the terms in
+       pgd: w = prox(w - lr*g), the prox of prox_* with t, r and the terms in
        flags (none: w - lr*g). w, g and v do not overlap.
        With FR_VALUE, also flush the lane sums of the terms that are on, of w
        before the step, into s (sum_*'s bits). */
@@ -66,11 +68,21 @@ struct fr_kernels {
                     float mu, int flags, fr_lanes *s);
     void (*sgd_f64)(double *w, const double *g, double *v, size_t n, double a, double b, double lr,
                     double mu, int flags, fr_lanes *s);
-    void (*pgd_f32)(float *w, const float *g, size_t n, float lr, float t, float d, int flags,
+    void (*pgd_f32)(float *w, const float *g, size_t n, float lr, float t, float r, int flags,
                     fr_lanes *s);
-    void (*pgd_f64)(double *w, const double *g, size_t n, double lr, double t, double d, int flags,
+    void (*pgd_f64)(double *w, const double *g, size_t n, double lr, double t, double r, int flags,
                     fr_lanes *s);
 };
+
+/* The r of prox_* and pgd_* for the divisor d: 1/d rounded in the compute
+   type, float32 (of d rounded to float32, as the kernels take every factor)
+   for float16 and float32, float64 for float64; returned as the double
+   that holds it exactly. One correctly rounded division per call, so every
+   ISA multiplies by the same r (d = inf gives 0, d = 1 gives 1). */
+static inline double fr_prox_recip(double d, int f64)
+{
+    return f64 ? 1.0 / d : (double)(1.0f / (float)d);
+}
 
 extern const struct fr_kernels fr_kernels_scalar;
 #if defined(__x86_64__) || defined(_M_X64)

@@ -195,24 +195,24 @@ static void grad_f64(const double *x, double *out, size_t n, double a, double b,
 }
 
 /* Element-wise: 8 registers per iteration, single vectors, one partial. */
-FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_RUN(float32x4_t, 4, 8, vdupq_n_f32, vld1q_f32, load_part_ps, vst1q_f32, store_part_ps,
                 prox_ps);
 }
 
-FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, double r, int flags)
 {
     FR_PROX_RUN(float64x2_t, 2, 8, vdupq_n_f64, vld1q_f64, load_part_pd, vst1q_f64, store_part_pd,
                 prox_pd);
 }
 
-static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+static void prox_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f32);
 }
 
-static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+static void prox_f64(const double *x, double *out, size_t n, double t, double r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f64);
 }

@@ -66,27 +66,28 @@ FR_INLINE float64x2_t grad_pd(float64x2_t v, float64x2_t va, float64x2_t vb, int
     return vmulq_f64(vb, v);
 }
 
-/* copysign(max(|v| - t, 0), v) [/ d]: FMAX keeps a NaN m (pos32 does too),
-   the bit select takes the sign from v. Division, not a reciprocal. */
-FR_INLINE float32x4_t prox_ps(float32x4_t v, float32x4_t vt, float32x4_t vd, int flags)
+/* copysign(max(|v| - t, 0), v) [* r]: FMAX keeps a NaN m (pos32 does too),
+   the bit select takes the sign from v. r is the rounded reciprocal of d
+   (fr_kernel_abi.h): a plain product, never FRECPE's estimate. */
+FR_INLINE float32x4_t prox_ps(float32x4_t v, float32x4_t vt, float32x4_t vr, int flags)
 {
     if (flags & FR_ABS) {
         float32x4_t m = vmaxq_f32(vdupq_n_f32(0.0f), vsubq_f32(vabsq_f32(v), vt));
         v = vbslq_f32(sign_u32(), v, m);
     }
     if (flags & FR_SQ)
-        v = vdivq_f32(v, vd);
+        v = vmulq_f32(v, vr);
     return v;
 }
 
-FR_INLINE float64x2_t prox_pd(float64x2_t v, float64x2_t vt, float64x2_t vd, int flags)
+FR_INLINE float64x2_t prox_pd(float64x2_t v, float64x2_t vt, float64x2_t vr, int flags)
 {
     if (flags & FR_ABS) {
         float64x2_t m = vmaxq_f64(vdupq_n_f64(0.0), vsubq_f64(vabsq_f64(v), vt));
         v = vbslq_f64(sign_u64(), v, m);
     }
     if (flags & FR_SQ)
-        v = vdivq_f64(v, vd);
+        v = vmulq_f64(v, vr);
     return v;
 }
 

@@ -120,18 +120,20 @@ static double grad64(double v, double a, double b, int flags)
     return (flags & FR_ABS) ? sgn64(v, a) : b * v;
 }
 
-static float prox32(float v, float t, float d, int flags)
+/* r is the rounded reciprocal of d (fr_kernel_abi.h): one product per
+   element, not a division. */
+static float prox32(float v, float t, float r, int flags)
 {
     if (flags & FR_ABS)
         v = copysignf(pos32(fabsf(v) - t), v);
-    return (flags & FR_SQ) ? v / d : v;
+    return (flags & FR_SQ) ? v * r : v;
 }
 
-static double prox64(double v, double t, double d, int flags)
+static double prox64(double v, double t, double r, int flags)
 {
     if (flags & FR_ABS)
         v = copysign(pos64(fabs(v) - t), v);
-    return (flags & FR_SQ) ? v / d : v;
+    return (flags & FR_SQ) ? v * r : v;
 }
 
 static void grad_f32(const float *x, float *out, size_t n, float a, float b, int flags, fr_lanes *s)
@@ -173,18 +175,18 @@ static void grad_value_f64(const double *x, double *out, size_t n, double a, dou
     grad_f64(x, out, n, a, b, flags, s);
 }
 
-static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+static void prox_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        out[i] = prox32(x[i], t, d, flags);
+        out[i] = prox32(x[i], t, r, flags);
 }
 
-static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+static void prox_f64(const double *x, double *out, size_t n, double t, double r, int flags)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        out[i] = prox64(x[i], t, d, flags);
+        out[i] = prox64(x[i], t, r, flags);
 }
 
 static void f16_to_f32(const uint16_t *src, float *dst, size_t n)

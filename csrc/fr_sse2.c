@@ -206,24 +206,24 @@ static void grad_f64(const double *x, double *out, size_t n, double a, double b,
 }
 
 /* Element-wise: 8 registers per iteration, single vectors, one partial. */
-FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+FR_INLINE void prox_run_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_RUN(__m128, 4, 8, _mm_set1_ps, _mm_loadu_ps, load_part_ps, _mm_storeu_ps, store_part_ps,
                 prox_ps);
 }
 
-FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+FR_INLINE void prox_run_f64(const double *x, double *out, size_t n, double t, double r, int flags)
 {
     FR_PROX_RUN(__m128d, 2, 8, _mm_set1_pd, _mm_loadu_pd, load_part_pd, _mm_storeu_pd,
                 store_part_pd, prox_pd);
 }
 
-static void prox_f32(const float *x, float *out, size_t n, float t, float d, int flags)
+static void prox_f32(const float *x, float *out, size_t n, float t, float r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f32);
 }
 
-static void prox_f64(const double *x, double *out, size_t n, double t, double d, int flags)
+static void prox_f64(const double *x, double *out, size_t n, double t, double r, int flags)
 {
     FR_PROX_SWITCH(prox_run_f64);
 }

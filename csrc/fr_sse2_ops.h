@@ -75,30 +75,31 @@ FR_INLINE __m128d grad_pd(__m128d v, __m128d va, __m128d vb, int flags)
 }
 
 /*
- * copysign(max(|v| - t, 0), v) [/ d]. maxps returns its second operand
+ * copysign(max(|v| - t, 0), v) [* r]. maxps returns its second operand
  * when either is NaN, so max(0, m) keeps a NaN m as fr_scalar.c's pos32
  * does; for m = -0 it gives -0 where pos32 gives +0, which copysign then
- * overwrites anyway. Division, not a reciprocal.
+ * overwrites anyway. r is the rounded reciprocal of d (fr_kernel_abi.h):
+ * a plain product, as fr_scalar.c's, never an approximate reciprocal.
  */
-FR_INLINE __m128 prox_ps(__m128 v, __m128 vt, __m128 vd, int flags)
+FR_INLINE __m128 prox_ps(__m128 v, __m128 vt, __m128 vr, int flags)
 {
     if (flags & FR_ABS) {
         __m128 m = _mm_max_ps(_mm_setzero_ps(), _mm_sub_ps(abs_ps(v), vt));
         v = _mm_or_ps(_mm_andnot_ps(sign_ps(), m), _mm_and_ps(sign_ps(), v));
     }
     if (flags & FR_SQ)
-        v = _mm_div_ps(v, vd);
+        v = _mm_mul_ps(v, vr);
     return v;
 }
 
-FR_INLINE __m128d prox_pd(__m128d v, __m128d vt, __m128d vd, int flags)
+FR_INLINE __m128d prox_pd(__m128d v, __m128d vt, __m128d vr, int flags)
 {
     if (flags & FR_ABS) {
         __m128d m = _mm_max_pd(_mm_setzero_pd(), _mm_sub_pd(abs_pd(v), vt));
         v = _mm_or_pd(_mm_andnot_pd(sign_pd(), m), _mm_and_pd(sign_pd(), v));
     }
     if (flags & FR_SQ)
-        v = _mm_div_pd(v, vd);
+        v = _mm_mul_pd(v, vr);
     return v;
 }
 

@@ -81,7 +81,7 @@ static inline void fr_reduce_tiny(const void *data, size_t n, int dtype, int wha
  * value's sums are the canonical reduction of tiny_* (as fr_reduce takes
  * them), before the gradient may overwrite x; the gradient itself has no
  * lanes. This skips run_job's lanes, buffers and superblock walk, most of
- * an n = 16 call.
+ * an n = 16 call. For the prox, a and b are fr_prox's t and r.
  */
 static inline void fr_elementwise_tiny(int is_prox, const void *x, void *out, size_t n, int dtype,
                                        double a, double b, int flags, double *sa, double *ss)

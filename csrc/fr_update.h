@@ -54,7 +54,7 @@
     do {                                                                                           \
         VT z_ = SUB((wv), MUL(vlr, LOAD((gp) + (at))));                                            \
         if ((FL) & (FR_ABS | FR_SQ))                                                               \
-            z_ = PROX(z_, vt, vd, (FL));                                                           \
+            z_ = PROX(z_, vt, vr, (FL));                                                           \
         STORE((wp) + (at), z_);                                                                    \
         (void)(vp);                                                                                \
     } while (0)
@@ -185,7 +185,7 @@
     FR_SGD_CASE(RUN, (V) + (FR_UPD_MOM | FR_ABS | FR_SQ))
 #define FR_PGD_CASE(RUN, FL)                                                                       \
     case FL:                                                                                       \
-        RUN(w, g, n, lr, t, d, FL, s);                                                             \
+        RUN(w, g, n, lr, t, r, FL, s);                                                             \
         break
 #define FR_PGD_CASES(RUN, V)                                                                       \
     FR_PGD_CASE(RUN, (V) + 0);                                                                     \
@@ -205,16 +205,16 @@
     (void)vmu;                                                                                     \
     (void)s
 #define FR_UPD_PGD_SETUP(ET, VT, SET1)                                                             \
-    VT vlr = SET1(lr), vt = SET1(t), vd = SET1(d);                                                 \
+    VT vlr = SET1(lr), vt = SET1(t), vr = SET1(r);                                                 \
     ET *v = NULL;                                                                                  \
     (void)vt;                                                                                      \
-    (void)vd;                                                                                      \
+    (void)vr;                                                                                      \
     (void)s
 #define FR_UPD_SGD_RUN(TGT, ET, SFX)                                                               \
     FR_INLINE TGT void fr_upd_sgd_run_##SFX(ET *w, const ET *g, ET *v, size_t n, ET a, ET b,       \
                                             ET lr, ET mu, int FL, fr_lanes *s)
 #define FR_UPD_PGD_RUN(TGT, ET, SFX)                                                               \
-    FR_INLINE TGT void fr_upd_pgd_run_##SFX(ET *w, const ET *g, size_t n, ET lr, ET t, ET d,       \
+    FR_INLINE TGT void fr_upd_pgd_run_##SFX(ET *w, const ET *g, size_t n, ET lr, ET t, ET r,       \
                                             int FL, fr_lanes *s)
 /* The table functions: PRE (the file's sum_* pass for FR_VALUE, or
    nothing), then the run function, specialised by a switch over CASES
@@ -238,7 +238,7 @@
             SWITCH(FR_SGD_CASES, fr_upd_sgd_run_##SFX);                                            \
         }                                                                                          \
     }                                                                                              \
-    static TGT void fr_upd_pgd_##SFX(ET *w, const ET *g, size_t n, ET lr, ET t, ET d, int flags,   \
+    static TGT void fr_upd_pgd_##SFX(ET *w, const ET *g, size_t n, ET lr, ET t, ET r, int flags,   \
                                      fr_lanes *s)                                                  \
     {                                                                                              \
         if (!(value) && (flags & FR_VALUE))                                                        \

@@ -431,7 +431,7 @@ cdef class Penalty:
         return self._elementwise(x, out, flags, False, self._a, 2.0 * self._b)
 
     def _prox(self, x, double t, double d, out=None):
-        """Soft-threshold by t (if the l1 term is on), then divide by d."""
+        """Soft-threshold by t (if the l1 term is on), then multiply by 1/d (rounded once)."""
         _own(self, Penalty, "_prox")
         return self._elementwise(x, out, self._terms, True, t, d)
 
@@ -440,9 +440,12 @@ cdef class Penalty:
 
         ``argmin_z step*penalty(z) + ½‖z − x‖²``: L1 soft-thresholds by
         ``step*l1`` (exact zeros inside the threshold, signs kept, NaN stays
-        NaN); L2 divides by ``1 + 2*step*l2``; L1L2 does both, in that order.
-        Computed in ``x``'s dtype (float16 and bfloat16 in float32, rounded
-        once).
+        NaN); L2 scales by ``1/(1 + 2*step*l2)``; L1L2 does both, in that
+        order. Computed in ``x``'s dtype (float16 and bfloat16 in float32,
+        rounded once). The L2 scaling multiplies by the reciprocal of
+        ``1 + 2*step*l2`` rounded once in that dtype (not a division per
+        element, which may differ in the last bit); the same bits on every
+        SIMD level.
 
         Args:
             x: The weights (same input rules as calling the regularizer).

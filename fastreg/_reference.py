@@ -112,7 +112,12 @@ def gradient(x: np.ndarray, a: float, b: float, terms: int, out=None, accumulate
 
 
 def prox(x: np.ndarray, t: float, d: float, terms: int) -> np.ndarray:
-    """Soft-threshold by t (term 1), then divide by d (term 2), in x's dtype."""
+    """Soft-threshold by t (term 1), then multiply by r = ct(1) / ct(d) (term 2).
+
+    ct is the compute dtype (float32 for float16 and float32); r is rounded
+    once, in ct, and each product on its own: not v / d, which differs in
+    the last bit for some v (and costs a division per element in C).
+    """
     x = np.asarray(x)
     ct = _compute_dtype(x)
     v: np.ndarray = x.astype(ct)
@@ -122,7 +127,8 @@ def prox(x: np.ndarray, t: float, d: float, terms: int) -> np.ndarray:
             pos = np.where(m > 0, m, np.where(np.isnan(m), m, ct(0)))
             v = np.copysign(pos, v).astype(ct)
         if terms & 2:
-            v = v / ct(d)
+            r = ct(1) / ct(d)
+            v = (v * r).astype(ct)
     return v.astype(x.dtype)
 
 

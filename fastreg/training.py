@@ -177,7 +177,8 @@ class ParamGroup:
         """One proximal-gradient step: ``W ← prox_{lr·R}(W − lr·g)``.
 
         The prox is the regularizer's ``prox(x, lr)``: L1 soft-thresholds
-        (exact zeros), L2 divides by ``1 + 2·lr·l2``, L1L2 does both.
+        (exact zeros), L2 multiplies by the rounded reciprocal of
+        ``1 + 2·lr·l2``, L1L2 does both.
         Unregularized weights take the plain step ``W − lr·g``.
 
         Args:

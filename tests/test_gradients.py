@@ -338,6 +338,138 @@ def test_prox_undefined_for_negative_l2():
     np.testing.assert_array_equal(R.L2(-1.0).prox(np.ones(2), 0.25), [2.0, 2.0])
 
 
+# ---- prox's L2 term: a product with the rounded reciprocal ----------------------------
+#
+# The rule, for every dtype: r = ct(1) / ct(d), ct the compute dtype (float32 for
+# float16 and float32), rounded once; then soft_threshold(x) * r, each product rounded
+# on its own. Checked here against NumPy written out without fastreg._reference.
+
+
+def _bits_or_nan(a, b) -> bool:
+    """Same dtype and shape, NaN where the other is NaN, every other element's bits."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    na, nb = np.isnan(a), np.isnan(b)
+    return bool(np.array_equal(na, nb) and a[~na].tobytes() == b[~nb].tobytes())
+
+
+def _prox_by_rule(x, step, l1, l2):
+    """soft_threshold(x, step*l1) * (ct(1) / ct(1 + 2*step*l2)) in NumPy."""
+    ct = np.float32 if x.dtype == np.float16 else x.dtype.type
+    v = x.astype(ct)
+    with np.errstate(all="ignore"):
+        if l1:
+            v = np.copysign(np.maximum(np.abs(v) - ct(step * l1), ct(0)), v)
+        r = ct(1) / ct(1.0 + 2.0 * step * l2)
+        return (v * r).astype(x.dtype)
+
+
+def _edge_values(dtype):
+    fi = np.finfo(dtype)
+    tiny = fi.smallest_subnormal
+    return np.array(
+        [
+            0.0,
+            -0.0,
+            np.nan,
+            -np.nan,
+            np.inf,
+            -np.inf,
+            tiny,
+            -tiny,
+            3 * tiny,
+            fi.tiny,
+            -fi.tiny,
+            fi.max,
+            -fi.max,
+            1.0,
+            -1.0,
+            5.0,
+            7.0,
+            0.1,
+            -0.2,
+            1e-3,
+        ],
+        dtype=dtype,
+    )
+
+
+def _rule_inputs(dtype):
+    """Random, edge and non-contiguous arrays of sizes for the tiny path, blocks and threads."""
+    rng = np.random.default_rng(31)
+    out = {"edges": _edge_values(dtype)}
+    for n in (7, 32, 33, 2051, 300_000):
+        x = (rng.standard_normal(n) * 3).astype(dtype)
+        x[::97] = rng.choice(_edge_values(dtype), size=x[::97].size)
+        out[f"n={n}"] = x
+    m = (rng.standard_normal((60, 70)) * 3).astype(dtype)
+    out["strided"] = m[::3, 1::2]
+    out["fortran"] = np.asfortranarray(m)
+    out["reversed"] = m.reshape(-1)[::-1]
+    return out
+
+
+# (l1, l2, step): an inexact d; d = 1 (step 0: the identity); a subnormal r for float64
+# (d just under 2^1024); d that overflows to inf (r = 0); d beyond float32's range only
+# after rounding to float32 (r = 0 for float16/32, a tiny r for float64)
+RULE_FACTORS = [
+    (0.3, 0.7, 0.9),
+    (0.0, 1.0, 1.0),
+    (0.2, 0.35, 0.0),
+    (0.0, 0.5, 1e308),
+    (0.1, 5.0, 1e308),
+    (0.0, 1e38, 5.0),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("l1, l2, step", RULE_FACTORS)
+def test_prox_multiplies_by_the_rounded_reciprocal(simd_level, dtype, l1, l2, step):
+    import fastreg
+    from fastreg.training import ParamGroup
+
+    reg = R.L1L2(l1, l2)
+    cfg = reg.get_config()  # the factors as stored (float32-rounded)
+    l1, l2 = cfg["l1"], cfg["l2"]
+    previous = fastreg.set_num_threads(1)
+    try:
+        for name, x in _rule_inputs(dtype).items():
+            want = _prox_by_rule(x, step, l1, l2)
+            for threads in (1, 2):
+                fastreg.set_num_threads(threads)
+                got = reg.prox(x, step)
+                assert _bits_or_nan(got, want), (name, threads)
+            # prox_step with g = 0: w - lr*0 is w where lr is finite in the dtype
+            if dtype != np.float16 and x.ndim == 1 and step <= float(np.finfo(dtype).max):
+                w = x.copy()
+                ParamGroup([w], reg).prox_step([np.zeros_like(w)], step)
+                assert _bits_or_nan(w, want), (name, "prox_step")
+    finally:
+        fastreg.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prox_is_not_a_division(simd_level, dtype):
+    """x * ct(1/3) is not x / 3: a return to division shows as one ulp here."""
+    from fastreg.training import ParamGroup
+
+    reg = R.L2(0.5)  # d = 1 + 2*step*0.5 = 3 at step 2
+    x = np.arange(1, 200, dtype=dtype)
+    with np.errstate(all="ignore"):
+        mul, div = x * (dtype(1) / dtype(3)), x / dtype(3)
+    differ = np.flatnonzero(mul != div)
+    assert differ.size  # e.g. 5 * (1/3) = 1.6666666666666665, 5 / 3 = 1.6666666666666667
+    ints = {np.float32: np.int32, np.float64: np.int64}[dtype]
+    ulps = mul[differ].view(ints).astype(np.int64) - div[differ].view(ints).astype(np.int64)
+    assert np.all(np.abs(ulps) == 1)
+    got = reg.prox(x, 2.0)
+    assert same_bits(got, mul) and not same_bits(got, div)
+    w = x.copy()
+    ParamGroup([w], reg).prox_step([np.zeros_like(w)], 2.0)
+    assert same_bits(w, mul)
+
+
 # ---- property tests --------------------------------------------------------------------
 
 

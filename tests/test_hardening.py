@@ -280,12 +280,12 @@ def grad(lv: np.ndarray, l1: float, l2: float) -> np.ndarray:
 
 
 def prox(lv: np.ndarray, t: float, d: float) -> np.ndarray:
-    """soft-threshold by t (t > 0), then divide by d (d != 1)."""
+    """soft-threshold by t (t > 0), then multiply by 1/d (d != 1: here 2, exact)."""
     with np.errstate(all="ignore"):
         v = lv
         if t:
             v = np.where(np.isnan(v), v, np.sign(v) * np.maximum(np.abs(v) - t, 0.0))
-        return v / d
+        return v * (1.0 / d)
 
 
 # ---------------------------------------------------------------------------

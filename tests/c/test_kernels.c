@@ -442,8 +442,11 @@ static void test_grad(const struct fr_kernels *ref, const struct fr_kernels *k)
     }
 }
 
-static const float td32[][2] = {{0.1f, 1.5f},     {0.0f, 1.0f}, {-0.2f, 0.7f},
-                                {INFINITY, 2.0f}, {NAN, 1.0f},  {1e-40f, 3.0f}};
+/* (t, r): r is the reciprocal the caller rounds (fr_prox_recip); 0 is that
+   of d = inf, 1e-39 a subnormal one (d beyond 2^126), 1/3 one not exact. */
+static const float td32[][2] = {{0.1f, 1.5f},     {0.0f, 1.0f},   {-0.2f, 0.7f},
+                                {INFINITY, 2.0f}, {NAN, 1.0f},    {1e-40f, 3.0f},
+                                {0.5f, 0.0f},     {0.0f, 1e-39f}, {0.25f, 1.0f / 3.0f}};
 #define NTD (sizeof td32 / sizeof td32[0])
 
 static void test_prox(const struct fr_kernels *ref, const struct fr_kernels *k)
@@ -463,7 +466,7 @@ static void test_prox(const struct fr_kernels *ref, const struct fr_kernels *k)
             fill64(y, n, kind);
             for (flags = 0; flags < 4; flags++) {
                 for (ti = 0; ti < NTD; ti++) {
-                    float t = td32[ti][0], d = td32[ti][1];
+                    float t = td32[ti][0], r = td32[ti][1];
                     for (inplace = 0; inplace < 2; inplace++) {
                         float *out1 = o1 + GUARD, *out2 = o2 + GUARD;
                         double *pout1 = p1 + GUARD, *pout2 = p2 + GUARD;
@@ -474,17 +477,17 @@ static void test_prox(const struct fr_kernels *ref, const struct fr_kernels *k)
                         if (inplace) {
                             memcpy(out1, x, n * 4);
                             memcpy(out2, x, n * 4);
-                            ref->prox_f32(out1, out1, n, t, d, flags);
-                            k->prox_f32(out2, out2, n, t, d, flags);
+                            ref->prox_f32(out1, out1, n, t, r, flags);
+                            k->prox_f32(out2, out2, n, t, r, flags);
                             memcpy(pout1, y, n * 8);
                             memcpy(pout2, y, n * 8);
-                            ref->prox_f64(pout1, pout1, n, t, d, flags);
-                            k->prox_f64(pout2, pout2, n, t, d, flags);
+                            ref->prox_f64(pout1, pout1, n, t, r, flags);
+                            k->prox_f64(pout2, pout2, n, t, r, flags);
                         } else {
-                            ref->prox_f32(x, out1, n, t, d, flags);
-                            k->prox_f32(x, out2, n, t, d, flags);
-                            ref->prox_f64(y, pout1, n, t, d, flags);
-                            k->prox_f64(y, pout2, n, t, d, flags);
+                            ref->prox_f32(x, out1, n, t, r, flags);
+                            k->prox_f32(x, out2, n, t, r, flags);
+                            ref->prox_f64(y, pout1, n, t, r, flags);
+                            k->prox_f64(y, pout2, n, t, r, flags);
                         }
                         for (i = 0; i < n + 2 * GUARD; i++) {
                             check(same32(o1[i], o2[i]), "prox_f32", n, flags, (long)i - GUARD);
@@ -509,7 +512,7 @@ static void test_prox(const struct fr_kernels *ref, const struct fr_kernels *k)
    every term combination, with and without momentum, w and v at every
    start alignment of a 64-byte line (fr_avx512.c's head), outputs between
    guard elements, g in memory that ends at an inaccessible page. */
-static const float upd32[][4] = {/* a, b (or t, d for pgd), lr, mu */
+static const float upd32[][4] = {/* a, b (or t, r for pgd), lr, mu */
                                  {0.01f, 0.02f, 0.05f, 0.9f},
                                  {-0.3f, 1.5f, 1.0f, 0.5f},
                                  {0.0f, 0.0f, 0.0f, 0.0f},
