@@ -206,7 +206,7 @@ static void run_job(fr_job *j, fr_iter *it, double *sa, double *ss)
     j->sums = NULL;
     if (fr_threads_for(nsuper) > 1 &&
         (!what || (j->sums = (fr_lanes *)malloc((size_t)nsuper * sizeof(fr_lanes))) != NULL)) {
-        fr_parallel(nsuper, run_piece, j);
+        fr_parallel(nsuper, nsuper, run_piece, j);
         if (what) {
             lanes_clear(&t, what);
             for (p = 0; p < nsuper; p++)

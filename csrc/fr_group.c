@@ -175,7 +175,7 @@ int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, d
        smaller than fr_driver.c's superblocks, so the threads share even a
        small job evenly: it goes parallel from GROUP_PAR_MIN elements on. */
     if (elems >= GROUP_PAR_MIN && fr_threads_for(np) > 1)
-        fr_parallel(np, run_piece, &j);
+        fr_parallel(np, (elems + SUPER_N - 1) / SUPER_N, run_piece, &j);
     else
         for (i = 0; i < np; i++)
             run_piece(&j, i);

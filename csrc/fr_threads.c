@@ -95,7 +95,7 @@ int fr_threads_for(ptrdiff_t pieces)
 }
 
 #ifndef FR_POOL
-void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
+void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
 {
     ptrdiff_t p;
     for (p = 0; p < pieces; p++)
@@ -120,6 +120,8 @@ static int job_seats;            /* how many workers may join */
 static int job_cpu;              /* the CPU the caller posted the job from */
 static ptrdiff_t job_threads;    /* the caller and the workers it asked for */
 static unsigned long job_inside; /* workers in the job now (also read by a spinning caller) */
+static int spinners;             /* workers looking for the next job (not asleep) */
+static long last_end = -1;       /* when the last call big enough for threads ended (ns) */
 
 /* How long a thread looks for what it waits for before it sleeps. Measured
    with python -m bench.threads (2-core Zen 4 VM, float32, speedup of 2
@@ -128,6 +130,25 @@ static unsigned long job_inside; /* workers in the job now (also read by a spinn
    prox 1.31 -> 1.47; 4M 1.62 -> 1.97, 1.67 -> 1.90, 1.74 -> 1.58 (noise:
    one-thread times moved 15 % between the runs). */
 #define SPIN_NS 100000L
+
+/* Fewest superblocks worth waking sleeping workers for. A wake-up is
+   slow on a VM (the futex call alone took the caller 11 us, and the woken
+   worker lands on the caller's CPU first), so a call after a pause (a
+   training loop doing other work between calls: python -m bench.threads'
+   "+pause" rows, 2-core Zen 4 VM, float32) was slower with 2 threads than
+   with 1 at 8 and 16 superblocks (0.72 .. 0.96x), and faster at 32
+   (1.10 .. 1.21x) and 64 (1.28 .. 1.41x). Below this, a call runs alone
+   unless the workers are awake: looking for work after a call, or the last
+   such call ended less than SPIN_NS ago (back-to-back calls, whose second
+   call wakes them for the rest). */
+#define COLD_MIN 32
+
+static long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
 
 static long elapsed_ns(const struct timespec *t0)
 {
@@ -224,9 +245,11 @@ static void *worker(void *arg)
     pthread_mutex_lock(&mu);
     for (;;) {
         if (seen == jobno) { /* look for the next job a while before sleeping */
+            spinners++;
             pthread_mutex_unlock(&mu);
             spin_until(&jobno, seen);
             pthread_mutex_lock(&mu);
+            spinners--;
         }
         while (!job_open || seen == jobno || job_seats == 0)
             pthread_cond_wait(&posted, &mu);
@@ -283,7 +306,8 @@ static void after_fork_parent(void)
    anew (another thread's waits in the parent may show in their state). */
 static void after_fork_child(void)
 {
-    started = busy = job_open = job_seats = job_inside = 0;
+    started = busy = job_open = job_seats = job_inside = spinners = 0;
+    last_end = -1;
     job_next = job_pieces = 0;
     pthread_mutex_init(&mu, NULL);
     pthread_cond_init(&posted, NULL);
@@ -295,7 +319,7 @@ static void install_fork_handlers(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
+void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
 {
     int seats = fr_threads_for(pieces) - 1;
     ptrdiff_t p;
@@ -304,6 +328,9 @@ void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
         pthread_mutex_lock(&mu);
         if (busy) {
             seats = 0;
+        } else if (size < COLD_MIN && spinners == 0 &&
+                   (last_end < 0 || now_ns() - last_end > SPIN_NS)) {
+            seats = 0; /* the workers sleep: not worth waking for this call */
         } else {
             while (started < seats && spawn() == 0)
                 started++;
@@ -335,6 +362,7 @@ void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
             while (job_inside > 0)
                 pthread_cond_wait(&left, &mu);
             busy = 0;
+            last_end = now_ns();
             pthread_mutex_unlock(&mu);
             return;
         }
@@ -342,5 +370,10 @@ void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx)
     }
     for (p = 0; p < pieces; p++)
         fn(ctx, p);
+    if (seats == 0 && fr_threads_for(pieces) > 1) { /* big enough, run alone */
+        pthread_mutex_lock(&mu);
+        last_end = now_ns();
+        pthread_mutex_unlock(&mu);
+    }
 }
 #endif /* FR_POOL */

@@ -17,7 +17,9 @@ int fr_threads_for(ptrdiff_t pieces);
 
 /* Run fn(ctx, p) for every p in [0, pieces) on the pool and the calling
    thread, and return when all are done. Everything runs in the calling
-   thread when fr_threads_for says 1 or the pool is busy with another job. */
-void fr_parallel(ptrdiff_t pieces, fr_piece_fn fn, void *ctx);
+   thread when fr_threads_for says 1, when the pool is busy with another
+   job, or when its workers sleep and the job is under COLD_MIN
+   superblocks of work (`size`, in superblocks). */
+void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx);
 
 #endif /* FR_THREADS_H */

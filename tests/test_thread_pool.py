@@ -286,7 +286,8 @@ def test_fork_child_uses_threads():
 
 def test_workers_never_exceed_the_setting():
     """3 threads: 2 workers, also with 4 callers at once (a busy pool makes a
-    caller compute alone); small arrays start none. Counted in a fresh process."""
+    caller compute alone); small arrays start none, nor does one big call
+    after none. Counted in a fresh process."""
     if not os.path.isdir("/proc/self/task"):
         pytest.skip("needs /proc/self/task")
     r = _python(
@@ -301,7 +302,12 @@ def test_workers_never_exceed_the_setting():
             fastreg.L1L2(0.1, 0.1).value_and_gradient(small)
         print(tasks() - base)
         big = np.ones(2_000_000, np.float32)
-        fastreg.kernels.sum_abs(big)
+        fastreg.kernels.sum_abs(big)  # alone: no worker is awake (fr_threads.c, COLD_MIN)
+        print(tasks() - base)
+        for _ in range(200):  # a call right after a big call starts them (one is enough)
+            fastreg.kernels.sum_abs(big)
+            if tasks() - base == 2:
+                break
         print(tasks() - base)
         def work():
             for _ in range(20):
@@ -321,7 +327,7 @@ def test_workers_never_exceed_the_setting():
         FASTREG_NUM_THREADS="3",
     )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["0", "2", "2"]
+    assert r.stdout.split() == ["0", "0", "2", "2"]
 
 
 def test_concurrent_callers_same_bits():
@@ -367,8 +373,8 @@ def test_idle_workers_sleep():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU masks are Linux's")
 def test_workers_keep_their_cpu_mask():
     # A worker woken onto its caller's CPU moves itself off it by narrowing
-    # its CPU mask for a moment (fr_threads.c, leave_cpu). Calls after idle
-    # gaps are the ones that wake workers; afterwards every thread must have
+    # its CPU mask for a moment (fr_threads.c, leave_cpu). The second of two
+    # calls after an idle gap wakes the workers; afterwards every thread must have
     # the mask it started with, and a process held to one CPU (where there
     # is nowhere to move) must still get the one-thread bits.
     code = """
@@ -386,8 +392,9 @@ def test_workers_keep_their_cpu_mask():
         want = reg(x).tobytes()
         fastreg.set_num_threads(2)
         for _ in range(100):
-            time.sleep(0.002)  # past the workers' spin: each call wakes them
-            assert reg(x).tobytes() == want
+            time.sleep(0.002)  # past the workers' spin: they sleep
+            assert reg(x).tobytes() == want  # alone (fr_threads.c, COLD_MIN)
+            assert reg(x).tobytes() == want  # right after it: wakes the workers
         workers = set(os.listdir(task)) - set(before)
         assert workers, "the pool did not start"
         for tid in os.listdir(task):
