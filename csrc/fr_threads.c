@@ -129,7 +129,7 @@ static long last_end = -1;       /* when the last call big enough for threads en
    spinning first: 1M L1L2 1.25 -> 1.40, value_and_gradient 1.33 -> 1.63,
    prox 1.31 -> 1.47; 4M 1.62 -> 1.97, 1.67 -> 1.90, 1.74 -> 1.58 (noise:
    one-thread times moved 15 % between the runs). */
-#define SPIN_NS 100000L
+#define SPIN_NS  100000L
 
 /* Fewest superblocks worth waking sleeping workers for. A wake-up is
    slow on a VM (the futex call alone took the caller 11 us, and the woken
