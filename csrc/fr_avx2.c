@@ -186,6 +186,26 @@ static FR_TARGET void tiny_f64(const double *x, size_t n, int what, double *sa, 
             _mm256_mul_pd, abs_pd, hsum_pd);
 }
 
+/* value_and_gradient of 1 .. FR_LANES64 elements (FR_TINY_GRAD). */
+#define TINY_GRAD_RUN_F32(FL)                                                                      \
+    FR_TINY_GRAD_RUN(__m256, 8, _mm256_set1_ps, _mm256_loadu_ps, load_part_ps, _mm256_storeu_ps,   \
+                     store_part_ps, _mm256_add_ps, grad_ps, FL)
+#define TINY_GRAD_RUN_F64(FL)                                                                      \
+    FR_TINY_GRAD_RUN(__m256d, 4, _mm256_set1_pd, _mm256_loadu_pd, load_part_pd, _mm256_storeu_pd,  \
+                     store_part_pd, _mm256_add_pd, grad_pd, FL)
+
+static FR_TARGET void tiny_grad_f32(const float *x, float *out, size_t n, float a, float b,
+                                    int flags, int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f32, TINY_GRAD_RUN_F32);
+}
+
+static FR_TARGET void tiny_grad_f64(const double *x, double *out, size_t n, double a, double b,
+                                    int flags, int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f64, TINY_GRAD_RUN_F64);
+}
+
 /*
  * float32 gradient with the value fused into the same pass (FR_FUSED of
  * fr_fused.h with FR_VALUE): vector k of each 64-float group holds the
@@ -337,6 +357,8 @@ const struct fr_kernels fr_kernels_avx2 = {
     .tiny_f64 = tiny_f64,
     .grad_f32 = grad_f32,
     .grad_f64 = grad_f64,
+    .tiny_grad_f32 = tiny_grad_f32,
+    .tiny_grad_f64 = tiny_grad_f64,
     .prox_f32 = prox_f32,
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,

@@ -241,6 +241,27 @@ static FR_TARGET void tiny_f64(const double *x, size_t n, int what, double *sa, 
             _mm512_mul_pd, abs_pd, hsum_pd);
 }
 
+/* value_and_gradient of 1 .. FR_LANES64 elements (FR_TINY_GRAD): at most
+   two vectors, no rotation (the masked loads and stores take any n). */
+#define TINY_GRAD_RUN_F32(FL)                                                                      \
+    FR_TINY_GRAD_RUN(__m512, 16, _mm512_set1_ps, _mm512_loadu_ps, load_part_ps, _mm512_storeu_ps,  \
+                     store_part_ps, _mm512_add_ps, grad_ps, FL)
+#define TINY_GRAD_RUN_F64(FL)                                                                      \
+    FR_TINY_GRAD_RUN(__m512d, 8, _mm512_set1_pd, _mm512_loadu_pd, load_part_pd, _mm512_storeu_pd,  \
+                     store_part_pd, _mm512_add_pd, grad_pd, FL)
+
+static FR_TARGET void tiny_grad_f32(const float *x, float *out, size_t n, float a, float b,
+                                    int flags, int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f32, TINY_GRAD_RUN_F32);
+}
+
+static FR_TARGET void tiny_grad_f64(const double *x, double *out, size_t n, double a, double b,
+                                    int flags, int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f64, TINY_GRAD_RUN_F64);
+}
+
 /* ---- the gradient, with the value fused and aligned loads ------------ */
 
 /*
@@ -403,6 +424,8 @@ const struct fr_kernels fr_kernels_avx512 = {
     .tiny_f64 = tiny_f64,
     .grad_f32 = grad_f32,
     .grad_f64 = grad_f64,
+    .tiny_grad_f32 = tiny_grad_f32,
+    .tiny_grad_f64 = tiny_grad_f64,
     .prox_f32 = prox_f32,
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,

@@ -272,35 +272,40 @@ int fr_reduce(const void *data, int ndim, const ptrdiff_t *shape, const ptrdiff_
     return reduce_blocks(data, ndim, shape, strides, dtype, what, sum_abs, sum_sq, run);
 }
 
-/* Shared driver of the two element-wise operations. */
-static int elementwise(int is_prox, const void *x, void *out, int ndim, const ptrdiff_t *shape,
-                       const ptrdiff_t *xs, const ptrdiff_t *os, int dtype, double a, double b,
-                       int flags, double *sum_abs, double *sum_sq)
+/* The run of `run_length` elements for x and out together: x and out one
+   run each, element i of one at element i of the other (the same strides),
+   read and written straight, without the iterator; -1 for anything else.
+   fr_run_length reads only the alignment and the strides of the axes
+   longer than 1, so with those strides equal and out aligned, out's run is
+   x's: it is not computed a second time. */
+static inline ptrdiff_t pair_run(const void *x, const void *out, int ndim, const ptrdiff_t *shape,
+                                 const ptrdiff_t *xs, const ptrdiff_t *os, size_t item)
+{
+    ptrdiff_t run = fr_run_length(x, ndim, shape, xs, item);
+    int i;
+    if (run <= 0 || ((uintptr_t)out & (item - 1)) != 0)
+        return -1;
+    if (os != xs)
+        for (i = 0; i < ndim; i++)
+            if (shape[i] != 1 && xs[i] != os[i])
+                return -1;
+    return run;
+}
+
+/* The element-wise operations past the tiny path: `run` (pair_run) > 0
+   elements straight from memory, anything else through the iterator. Kept
+   out of line, as reduce_blocks, so that tiny inputs never set up its
+   frame (the job, the iterator). */
+static FR_NOINLINE int elementwise_blocks(int is_prox, const void *x, void *out, int ndim,
+                                          const ptrdiff_t *shape, const ptrdiff_t *xs,
+                                          const ptrdiff_t *os, int dtype, double a, double b,
+                                          int flags, double *sum_abs, double *sum_sq, ptrdiff_t run)
 {
     fr_job j;
     fr_iter it;
-    ptrdiff_t run;
-    int value = !is_prox && (flags & FR_VALUE), i;
-    size_t item = item_of(dtype);
-    if (!item)
-        return FR_EDTYPE;
-    /* x and out one run each, element i of one at element i of the other
-       (the same strides): read and written straight, without the iterator */
-    run = fr_run_length(x, ndim, shape, xs, item);
-    if (run > 0 && fr_run_length(out, ndim, shape, os, item) == run) {
-        for (i = 0; i < ndim; i++)
-            if (shape[i] != 1 && xs[i] != os[i])
-                run = -1;
-    } else {
-        run = -1;
-    }
-    if (run >= 1 && run <= FR_LANES64 && dtype != FR_F16) {
-        fr_elementwise_tiny(is_prox, x, out, (size_t)run, dtype, a, b, flags,
-                            value ? sum_abs : NULL, value ? sum_sq : NULL);
-        return FR_OK;
-    }
+    int value = !is_prox && (flags & FR_VALUE);
     memset(&j, 0, sizeof j);
-    j.item = item;
+    j.item = item_of(dtype);
     j.run = j.n = run;
     if (run < 0) {
         j.n = fr_iter_init(&it, 2, (char *)x, (char *)out, ndim, shape, xs, os, j.item);
@@ -321,19 +326,41 @@ static int elementwise(int is_prox, const void *x, void *out, int ndim, const pt
     return FR_OK;
 }
 
+/* fr_grad and fr_prox test for the tiny path themselves, before any other
+   call: at n = 16 each call and each argument passed on the stack is a
+   measurable share of the whole. */
 int fr_grad(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
             const ptrdiff_t *ostrides, int dtype, double a, double b, int flags, double *sum_abs,
             double *sum_sq)
 {
-    return elementwise(0, x, out, ndim, shape, xstrides, ostrides, dtype, a, b, flags, sum_abs,
-                       sum_sq);
+    size_t item = item_of(dtype);
+    ptrdiff_t run;
+    if (!item)
+        return FR_EDTYPE;
+    run = pair_run(x, out, ndim, shape, xstrides, ostrides, item);
+    if (run >= 1 && run <= FR_LANES64 && dtype != FR_F16) {
+        fr_elementwise_tiny(0, x, out, (size_t)run, dtype, a, b, flags, sum_abs, sum_sq);
+        return FR_OK;
+    }
+    return elementwise_blocks(0, x, out, ndim, shape, xstrides, ostrides, dtype, a, b, flags,
+                              sum_abs, sum_sq, run);
 }
 
 int fr_prox(const void *x, void *out, int ndim, const ptrdiff_t *shape, const ptrdiff_t *xstrides,
             const ptrdiff_t *ostrides, int dtype, double t, double d, int flags)
 {
+    size_t item = item_of(dtype);
+    ptrdiff_t run;
     /* the kernels multiply by r: computed once here, not per block */
     double r = fr_prox_recip(d, dtype == FR_F64);
-    return elementwise(1, x, out, ndim, shape, xstrides, ostrides, dtype, t, r,
-                       flags & (FR_ABS | FR_SQ), NULL, NULL);
+    if (!item)
+        return FR_EDTYPE;
+    flags &= FR_ABS | FR_SQ;
+    run = pair_run(x, out, ndim, shape, xstrides, ostrides, item);
+    if (run >= 1 && run <= FR_LANES64 && dtype != FR_F16) {
+        fr_elementwise_tiny(1, x, out, (size_t)run, dtype, t, r, flags, NULL, NULL);
+        return FR_OK;
+    }
+    return elementwise_blocks(1, x, out, ndim, shape, xstrides, ostrides, dtype, t, r, flags, NULL,
+                              NULL, run);
 }

@@ -179,6 +179,55 @@
         }                                                                                          \
     } while (0)
 
+/*
+ * value_and_gradient of 1 .. FR_LANES64 contiguous elements, for the
+ * driver's tiny path: the sums of FR_TINY (TINY: the file's tiny_* of this
+ * element type), then the gradient, vector by vector in registers (W
+ * elements each, a partial last one), specialised per flag combination by
+ * FR_TINY_GRAD_SWITCH. One kernel call instead of tiny_* + grad_*, whose
+ * block loop (FR_PASS) and flag switches cost more than the arithmetic at
+ * these sizes. The sums come first because out may be x; they are tiny_*'s,
+ * so the bits are those of fr_reduce. GRAD(v, va, vb, flags) is the file's
+ * vector gradient (grad_f32's and grad_f64's, the same bits).
+ */
+#define FR_TINY_GRAD_RUN(VT, W, SET1, LOAD, LOAD_PART, STORE, STORE_PART, ADD, GRAD, FL)           \
+    do {                                                                                           \
+        VT va = SET1(a), vb = SET1(b);                                                             \
+        int k;                                                                                     \
+        FR_UNROLL                                                                                  \
+        for (k = 0; k < FR_LANES64 / (W); k++) {                                                   \
+            size_t i = (size_t)k * (W);                                                            \
+            if (i + (W) <= n) {                                                                    \
+                VT g = GRAD(LOAD(x + i), va, vb, FL);                                              \
+                if ((FL)&FR_ACC)                                                                   \
+                    g = ADD(LOAD(out + i), g);                                                     \
+                STORE(out + i, g);                                                                 \
+            } else if (i < n) {                                                                    \
+                VT g = GRAD(LOAD_PART(x + i, n - i), va, vb, FL);                                  \
+                if ((FL)&FR_ACC)                                                                   \
+                    g = ADD(LOAD_PART(out + i, n - i), g);                                         \
+                STORE_PART(out + i, g, n - i);                                                     \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+#define FR_TINY_GRAD_CASE(RUN, FL)                                                                 \
+    case FL:                                                                                       \
+        RUN(FL);                                                                                   \
+        break
+/* The body of every tiny_grad_f32 / tiny_grad_f64. RUN(FL) is the file's
+   FR_TINY_GRAD_RUN for the flags FL (a constant); every combination, as
+   grad_* takes them (FR_CASES8 is defined below, before any use). */
+#define FR_TINY_GRAD(TINY, RUN)                                                                    \
+    do {                                                                                           \
+        if (what)                                                                                  \
+            TINY(x, n, what, sa, ss);                                                              \
+        switch (flags & (FR_ABS | FR_SQ | FR_ACC)) {                                               \
+            FR_CASES8(FR_TINY_GRAD_CASE, RUN, 0);                                                  \
+        default:                                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+    } while (0)
+
 /* Slots of FR_PASS that a caller compiles out (sums = 0, or grad = 0). */
 #define FR_NO_FLUSH(dst, acc)     ((void)(dst), (void)(acc))
 #define FR_NO_STORE(o, v)         ((void)(o), (void)(v))

@@ -46,6 +46,14 @@ struct fr_kernels {
                      fr_lanes *s);
     void (*grad_f64)(const double *x, double *out, size_t n, double a, double b, int flags,
                      fr_lanes *s);
+    /* value_and_gradient of 1 .. FR_LANES64 contiguous elements in one call
+       (FR_TINY_GRAD): *sa and/or *ss, as `what` names them, get tiny_*'s
+       folded sums of x, then out gets grad_*'s result (flags: FR_ABS,
+       FR_SQ, FR_ACC; out may be x). */
+    void (*tiny_grad_f32)(const float *x, float *out, size_t n, float a, float b, int flags,
+                          int what, double *sa, double *ss);
+    void (*tiny_grad_f64)(const double *x, double *out, size_t n, double a, double b, int flags,
+                          int what, double *sa, double *ss);
     /* out[i] = copysign(max(|x[i]| - t, 0), x[i]) if FR_ABS, then * r if FR_SQ
        (max propagates NaN); out may be x. r = 1/d rounded in the element type
        (the caller's, once per call): the L2 term is a product rounded on its

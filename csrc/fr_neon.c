@@ -121,6 +121,26 @@ static void tiny_f64(const double *x, size_t n, int what, double *sa, double *ss
             hsum_pd);
 }
 
+/* value_and_gradient of 1 .. FR_LANES64 elements (FR_TINY_GRAD). */
+#define TINY_GRAD_RUN_F32(FL)                                                                      \
+    FR_TINY_GRAD_RUN(float32x4_t, 4, vdupq_n_f32, vld1q_f32, load_part_ps, vst1q_f32,              \
+                     store_part_ps, vaddq_f32, grad_ps, FL)
+#define TINY_GRAD_RUN_F64(FL)                                                                      \
+    FR_TINY_GRAD_RUN(float64x2_t, 2, vdupq_n_f64, vld1q_f64, load_part_pd, vst1q_f64,              \
+                     store_part_pd, vaddq_f64, grad_pd, FL)
+
+static void tiny_grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
+                          int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f32, TINY_GRAD_RUN_F32);
+}
+
+static void tiny_grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
+                          int what, double *sa, double *ss)
+{
+    FR_TINY_GRAD(tiny_f64, TINY_GRAD_RUN_F64);
+}
+
 /*
  * The gradient with the value fused into the same pass (FR_FUSED of
  * fr_fused.h with FR_VALUE): vector k of a group goes to lane register
@@ -261,6 +281,8 @@ const struct fr_kernels fr_kernels_neon = {
     .tiny_f64 = tiny_f64,
     .grad_f32 = grad_f32,
     .grad_f64 = grad_f64,
+    .tiny_grad_f32 = tiny_grad_f32,
+    .tiny_grad_f64 = tiny_grad_f64,
     .prox_f32 = prox_f32,
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,

@@ -252,6 +252,24 @@ FR_UPDATE_KERNELS(, 4, FR_UPD_NO_HEAD, sum_f32, float, 1, id32, ld32, st32, add3
                   grad32, prox32, sum_f64, double, 1, id64, load64, st64, add64, sub64, mul64,
                   grad64, prox64)
 
+/* value_and_gradient of 1 .. FR_LANES64 elements: tiny_*'s sums (before
+   out may overwrite x), then grad_*'s loop; one call for the driver. */
+static void tiny_grad_f32(const float *x, float *out, size_t n, float a, float b, int flags,
+                          int what, double *sa, double *ss)
+{
+    if (what)
+        tiny_f32(x, n, what, sa, ss);
+    grad_f32(x, out, n, a, b, flags, NULL);
+}
+
+static void tiny_grad_f64(const double *x, double *out, size_t n, double a, double b, int flags,
+                          int what, double *sa, double *ss)
+{
+    if (what)
+        tiny_f64(x, n, what, sa, ss);
+    grad_f64(x, out, n, a, b, flags, NULL);
+}
+
 /* grad_f32 / grad_f64 do not take the value: the table's entries are the
    fused grad_value_* that add the sums first. */
 const struct fr_kernels fr_kernels_scalar = {
@@ -262,6 +280,8 @@ const struct fr_kernels fr_kernels_scalar = {
     .tiny_f64 = tiny_f64,
     .grad_f32 = grad_value_f32,
     .grad_f64 = grad_value_f64,
+    .tiny_grad_f32 = tiny_grad_f32,
+    .tiny_grad_f64 = tiny_grad_f64,
     .prox_f32 = prox_f32,
     .prox_f64 = prox_f64,
     .f16_to_f32 = f16_to_f32,

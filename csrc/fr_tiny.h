@@ -26,7 +26,11 @@ static inline ptrdiff_t fr_run_length(const void *data, int ndim, const ptrdiff_
 {
     ptrdiff_t n = 1, expect = (ptrdiff_t)item;
     int i;
-    if (ndim < 0 || ndim > FR_MAXDIM || ((uintptr_t)data & (item - 1)) != 0)
+    if (((uintptr_t)data & (item - 1)) != 0)
+        return -1;
+    if (ndim == 1 && strides[0] == expect && shape[0] >= 0)
+        return shape[0]; /* the usual small call: what the loop below finds */
+    if (ndim < 0 || ndim > FR_MAXDIM)
         return -1;
     for (i = ndim - 1; i >= 0; i--) { /* C order */
         if (shape[i] < 0)
@@ -81,14 +85,15 @@ static inline void fr_reduce_tiny(const void *data, size_t n, int dtype, int wha
  * value's sums are the canonical reduction of tiny_* (as fr_reduce takes
  * them), before the gradient may overwrite x; the gradient itself has no
  * lanes. This skips run_job's lanes, buffers and superblock walk, most of
- * an n = 16 call. For the prox, a and b are fr_prox's t and r.
+ * an n = 16 call; tiny_grad_* takes the sums and the gradient in one call
+ * (two calls, tiny_* then grad_*'s block loop, cost ~100 instructions more
+ * at n = 16). For the prox, a and b are fr_prox's t and r.
  */
 static inline void fr_elementwise_tiny(int is_prox, const void *x, void *out, size_t n, int dtype,
                                        double a, double b, int flags, double *sa, double *ss)
 {
     const struct fr_kernels *k = fr_active();
     int what = flags & (FR_ABS | FR_SQ);
-    fr_lanes unused;
     if (is_prox) {
         if (dtype == FR_F64)
             k->prox_f64((const double *)x, (double *)out, n, a, b, what);
@@ -102,19 +107,17 @@ static inline void fr_elementwise_tiny(int is_prox, const void *x, void *out, si
         if (ss)
             *ss = 0.0;
         what &= (sa ? FR_ABS : 0) | (ss ? FR_SQ : 0);
-        if (what && dtype == FR_F64)
-            k->tiny_f64((const double *)x, n, what, sa, ss);
-        else if (what)
-            k->tiny_f32((const float *)x, n, what, sa, ss);
+    } else {
+        what = 0;
     }
-    /* The value is taken; the gradient kernel gets lanes it never adds into
-       without FR_VALUE, but a real object: the fused kernels form addresses
-       of its members, which on NULL is undefined behaviour (UBSan). */
-    flags &= ~FR_VALUE;
+    /* the sums (the kernel writes *sa / *ss as what names them) and the
+       gradient in one kernel call: tiny_grad_* (FR_TINY_GRAD) */
+    flags &= FR_ABS | FR_SQ | FR_ACC;
     if (dtype == FR_F64)
-        k->grad_f64((const double *)x, (double *)out, n, a, b, flags, &unused);
+        k->tiny_grad_f64((const double *)x, (double *)out, n, a, b, flags, what, sa, ss);
     else
-        k->grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, &unused);
+        k->tiny_grad_f32((const float *)x, (float *)out, n, (float)a, (float)b, flags, what, sa,
+                         ss);
 }
 
 #endif /* FR_TINY_H */

@@ -84,7 +84,7 @@ cdef int _reduce_code(cnp.ndarray x, int code, int what, double *sa, double *ss)
     cdef int ndim = cnp.PyArray_NDIM(x)
     cdef const cnp.npy_intp *shape = cnp.PyArray_DIMS(x)
     cdef const cnp.npy_intp *strides = cnp.PyArray_STRIDES(x)
-    if cnp.PyArray_SIZE(x) < GIL_MIN:
+    if _size(x) < GIL_MIN:
         err = c.fr_reduce(data, ndim, shape, strides, code, what, sa, ss)
     else:
         with nogil:
@@ -318,6 +318,7 @@ cdef class Penalty:
         cdef cnp.ndarray xa, oa
         cdef double sa = 0.0, ss = 0.0
         cdef int code
+        cdef cnp.npy_intp size
         if type(x) is cnp.ndarray and _code(<cnp.ndarray>x):
             xa = <cnp.ndarray>x
         elif type(x) is _TORCH_TENSOR and (view := _tensor_view(x)) is not None:
@@ -329,18 +330,19 @@ cdef class Penalty:
                 return self._elementwise_slow(conv, out, flags, prox, t, d)
             xa = <cnp.ndarray>conv
         code = _code(xa)
+        size = _size(xa)
         if out is None:
             if flags & c.FR_ACC:
                 raise ValueError("accumulate=True needs an out= array to add into")
             oa = PyArray_NewLikeArray(xa, cnp.NPY_KEEPORDER, NULL, 0)
         else:
             oa = _out_array(xa, out)
-            if _overlaps(xa, oa):
+            if _overlaps(xa, oa, size * cnp.PyArray_ITEMSIZE(xa)):
                 # partial overlap: read from a copy so no element is read after
                 # it was written (the kernels take out == x, nothing else)
                 xa = cnp.PyArray_NewCopy(xa, cnp.NPY_KEEPORDER)
         if flags & (c.FR_ABS | c.FR_SQ):
-            _kernel(prox, xa, oa, code, t, d, flags, &sa, &ss)
+            _kernel(prox, xa, oa, code, t, d, flags, &sa, &ss, size)
         elif prox:  # no term is on (L1L2(0, 0)): the prox is x
             cnp.PyArray_CopyInto(oa, xa)
         elif not flags & c.FR_ACC:  # ... and the gradient is 0

@@ -3,8 +3,8 @@
 # ---- one kernel call over an array, with or without the GIL -----------------
 
 cdef int _kernel(bint prox, cnp.ndarray xa, cnp.ndarray oa, int code, double t, double d,
-                 int flags, double *sa, double *ss) except -1:
-    """fr_prox or fr_grad of xa into oa, without the GIL from GIL_MIN elements on."""
+                 int flags, double *sa, double *ss, cnp.npy_intp size) except -1:
+    """fr_prox or fr_grad of xa (size elements) into oa, without the GIL from GIL_MIN on."""
     cdef int err
     cdef _Call k
     k.prox = prox
@@ -15,7 +15,7 @@ cdef int _kernel(bint prox, cnp.ndarray xa, cnp.ndarray oa, int code, double t, 
     k.xstrides = cnp.PyArray_STRIDES(xa)
     k.ostrides = cnp.PyArray_STRIDES(oa)
     k.code, k.t, k.d, k.flags, k.sa, k.ss = code, t, d, flags, sa, ss
-    if cnp.PyArray_SIZE(xa) < GIL_MIN:
+    if size < GIL_MIN:
         err = _run(&k)
     else:
         with nogil:
@@ -63,7 +63,7 @@ cdef cnp.ndarray _out_array(cnp.ndarray xa, object out):
         oa = <cnp.ndarray>out
         if (cnp.PyArray_TYPE(oa) == cnp.PyArray_TYPE(xa)
                 and cnp.PyArray_ISNOTSWAPPED(oa)
-                and cnp.PyArray_SAMESHAPE(oa, xa)
+                and _same_shape(oa, xa)
                 and cnp.PyArray_ISWRITEABLE(oa)
                 and (cnp.PyArray_IS_C_CONTIGUOUS(oa)  # distinct elements: skip the C check
                      or not c.fr_self_overlap(cnp.PyArray_NDIM(oa), cnp.PyArray_DIMS(oa),
@@ -73,13 +73,39 @@ cdef cnp.ndarray _out_array(cnp.ndarray xa, object out):
     _convert.bad_out(xa, out)
 
 
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """PyArray_SAMESHAPE without its call into NumPy (PyArray_CompareLists)."""
+    cdef int i, nd = cnp.PyArray_NDIM(a)
+    cdef const cnp.npy_intp *da = cnp.PyArray_DIMS(a)
+    cdef const cnp.npy_intp *db = cnp.PyArray_DIMS(b)
+    if nd != cnp.PyArray_NDIM(b):
+        return False
+    for i in range(nd):
+        if da[i] != db[i]:
+            return False
+    return True
+
+
+cdef inline cnp.npy_intp _size(cnp.ndarray a) noexcept:
+    """PyArray_SIZE without its call into NumPy (PyArray_MultiplyList)."""
+    cdef int i
+    cdef cnp.npy_intp n = 1
+    cdef const cnp.npy_intp *d = cnp.PyArray_DIMS(a)
+    for i in range(cnp.PyArray_NDIM(a)):
+        n *= d[i]
+    return n
+
+
 def _check_out(cnp.ndarray x, out):
     """Raise the documented error unless out can take a result like x."""
     _out_array(x, out)
 
 
-cdef bint _overlaps(cnp.ndarray a, cnp.ndarray b):
-    """a and b share memory, other than as the very same elements."""
+cdef bint _overlaps(cnp.ndarray a, cnp.ndarray b, cnp.npy_intp nbytes):
+    """a and b share memory, other than as the very same elements.
+
+    nbytes is the size of each in bytes: _out_array gave them one shape and dtype.
+    """
     cdef const char *alo
     cdef const char *ahi
     cdef const char *blo
@@ -90,8 +116,7 @@ cdef bint _overlaps(cnp.ndarray a, cnp.ndarray b):
         # the very same elements only when the data pointers are equal
         alo = <const char *>cnp.PyArray_DATA(a)
         blo = <const char *>cnp.PyArray_DATA(b)
-        return (alo != blo and alo < blo + cnp.PyArray_NBYTES(b)
-                and blo < alo + cnp.PyArray_NBYTES(a))
+        return alo != blo and alo < blo + nbytes and blo < alo + nbytes
     c.fr_extent(cnp.PyArray_DATA(a), cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
                 cnp.PyArray_STRIDES(a), cnp.PyArray_ITEMSIZE(a), &alo, &ahi)
     c.fr_extent(cnp.PyArray_DATA(b), cnp.PyArray_NDIM(b), cnp.PyArray_DIMS(b),

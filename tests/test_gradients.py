@@ -148,6 +148,82 @@ def test_value_and_gradient_is_call_plus_gradient(dtype, kind, shape):
     assert same_bits(g, reg.gradient(x))
 
 
+def _ref_value(reg, x):
+    """The value from the reference twin's sums, rounded as Keras does (L1L2: from 0)."""
+    cfg = reg.get_config()
+    l1, l2, dt = cfg.get("l1", 0.0), cfg.get("l2", 0.0), x.dtype
+    with np.errstate(all="ignore"):
+        if isinstance(reg, R.L1):
+            return ref.scale_in_dtype(dt, ref.sum_abs(x), l1)
+        if isinstance(reg, R.L2):
+            return ref.scale_in_dtype(dt, ref.sum_squares(x), l2)
+        v = dt.type(0)
+        if l1:
+            v = dt.type(v + ref.scale_in_dtype(dt, ref.sum_abs(x), l1))
+        if l2:
+            v = dt.type(v + ref.scale_in_dtype(dt, ref.sum_squares(x), l2))
+        return v
+
+
+def _tiny_layouts(base, n):
+    """n elements of base as the layouts the driver tells apart: one run (the tiny
+    path up to 32), strided, reversed, a 2-d run and a transposed (Fortran) one."""
+    out = {"contiguous": base[:n].copy(), "strided": base[: 2 * n : 2], "reversed": base[:n][::-1]}
+    if n and n % 2 == 0:
+        out["2d"] = base[:n].reshape(2, n // 2).copy()
+        out["transposed"] = base[:n].reshape(2, n // 2).copy().T
+    return out
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_value_and_gradient_tiny_path_bits(simd_level, dtype):
+    """n = 0 .. 2*FR_LANES64 (the one-call tiny kernel covers 1 .. 32, float32/64): the
+    value is the reference's and reg(x)'s, the gradient the reference's, for every
+    out mode (none, separate, accumulate, x itself, a strided out), with NaN, inf,
+    -0 and subnormals, on every SIMD level."""
+    rng = np.random.default_rng(64)
+    edges = _edge_values(dtype)
+    base = (rng.standard_normal(128) * 3).astype(dtype)
+    base[::5] = rng.choice(edges, size=base[::5].size)
+    plain = (rng.standard_normal(128) * 3).astype(dtype)  # no NaN: a finite value too
+    regs = [make("L1"), make("L2"), make("L1L2"), R.L1L2(0.0, 0.5), R.L1L2(0.0, 0.0)]
+    for n in range(0, 65):
+        for src in (base, plain):
+            for name, x in _tiny_layouts(src, n).items():
+                for reg in regs:
+                    a, b, terms = coeffs(reg)
+                    want_v = _ref_value(reg, x)
+                    with np.errstate(all="ignore"):  # float16's rounding may overflow
+                        want_g = ref.gradient(x, a, b, terms)
+                    where = (n, name, reg.get_config())
+                    v, g = reg.value_and_gradient(x)
+                    assert _bits_or_nan(v, want_v) and same_bits(v, reg(x)), where
+                    assert isinstance(v, np.generic) and v.dtype == dtype, where
+                    assert _bits_or_nan(g, want_g), where
+                    acc0 = np.flip(rng.standard_normal(x.shape)).astype(dtype)
+                    for accumulate in (False, True):
+                        out = acc0.copy()
+                        v, res = reg.value_and_gradient(x, out=out, accumulate=accumulate)
+                        with np.errstate(all="ignore"):
+                            want = ref.gradient(x, a, b, terms, out=acc0, accumulate=accumulate)
+                            want_y = ref.gradient(x, a, b, terms, out=x, accumulate=accumulate)
+                        assert res is out and _bits_or_nan(v, want_v), (where, accumulate)
+                        assert _bits_or_nan(out, want), (where, accumulate)
+                        # a strided out (the iterator path) and out = x itself
+                        big = np.zeros((2,) + x.shape, dtype)
+                        sout = big[1]
+                        sout[...] = acc0
+                        v, res = reg.value_and_gradient(x, out=sout, accumulate=accumulate)
+                        assert _bits_or_nan(v, want_v) and _bits_or_nan(sout, want), (
+                            where,
+                            "strided",
+                        )
+                        y = x.copy(order="K")  # the same memory order, so the same sums
+                        v, res = reg.value_and_gradient(y, out=y, accumulate=accumulate)
+                        assert res is y and _bits_or_nan(v, want_v), (where, "x itself")
+                        assert _bits_or_nan(y, want_y), (where, "x itself")
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("kind", KINDS + ["L1L2_00"])
 def test_accumulate(dtype, kind):

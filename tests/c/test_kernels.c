@@ -442,6 +442,107 @@ static void test_grad(const struct fr_kernels *ref, const struct fr_kernels *k)
     }
 }
 
+/* tiny_grad_f32 / tiny_grad_f64 (1 .. FR_LANES64 elements, every flag and
+   sum combination, out separate or x itself) against the two calls the
+   driver made before them: the reference's tiny_* sums, then its grad_*.
+   Same bits for the sums and every output element, guards untouched, a sum
+   not asked untouched, x not written when out is separate. */
+static void test_tiny_grad(const struct fr_kernels *ref, const struct fr_kernels *k)
+{
+    static float o1[FR_LANES64 + 2 * GUARD], o2[FR_LANES64 + 2 * GUARD];
+    static double p1[FR_LANES64 + 2 * GUARD], p2[FR_LANES64 + 2 * GUARD];
+    float x32[FR_LANES64];
+    double x64[FR_LANES64];
+    size_t n, i, ai;
+    int kind, flags, what, inplace;
+    void *b1, *b2;
+    size_t l1, l2;
+    for (n = 1; n <= FR_LANES64; n++) {
+        for (kind = 0; kind < NKINDS; kind++) {
+            float *gx = (float *)guarded(n * 4, &b1, &l1); /* x ends at the guard page */
+            double *gy = (double *)guarded(n * 8, &b2, &l2);
+            fill32(x32, n, kind);
+            fill64(x64, n, kind);
+            for (flags = 0; flags < 8; flags++) {
+                for (what = 0; what < 4; what++) {
+                    for (ai = 0; ai < NAB; ai++) {
+                        float a = ab32[ai][0], b = ab32[ai][1];
+                        for (inplace = 0; inplace < 2; inplace++) {
+                            float *out1 = o1 + GUARD, *out2 = o2 + GUARD;
+                            double *pout1 = p1 + GUARD, *pout2 = p2 + GUARD;
+                            double sa1 = 1234.5, ss1 = 1234.5, sa2 = 1234.5, ss2 = 1234.5;
+                            fr_lanes unused;
+                            for (i = 0; i < FR_LANES64 + 2 * GUARD; i++) {
+                                o1[i] = o2[i] = f32_bits(SENT32);
+                                p1[i] = p2[i] = f64_bits(SENT64);
+                            }
+                            fill32(out1, n, 2);
+                            memcpy(out2, out1, n * 4);
+                            fill64(pout1, n, 2);
+                            memcpy(pout2, pout1, n * 8);
+                            /* float32 */
+                            if (inplace) {
+                                memcpy(out1, x32, n * 4);
+                                memcpy(out2, x32, n * 4);
+                                if (what)
+                                    ref->tiny_f32(out1, n, what, &sa1, &ss1);
+                                ref->grad_f32(out1, out1, n, a, b, flags, &unused);
+                                k->tiny_grad_f32(out2, out2, n, a, b, flags, what, &sa2, &ss2);
+                            } else {
+                                memcpy(gx, x32, n * 4);
+                                if (what)
+                                    ref->tiny_f32(gx, n, what, &sa1, &ss1);
+                                ref->grad_f32(gx, out1, n, a, b, flags, &unused);
+                                k->tiny_grad_f32(gx, out2, n, a, b, flags, what, &sa2, &ss2);
+                                for (i = 0; i < n; i++)
+                                    check(bits32(gx[i]) == bits32(x32[i]), "tiny_grad_f32 wrote x",
+                                          n, flags, (long)i);
+                            }
+                            for (i = 0; i < FR_LANES64 + 2 * GUARD; i++)
+                                check(same32(o1[i], o2[i]), "tiny_grad_f32", n, flags,
+                                      (long)i - GUARD);
+                            for (i = 0; i < GUARD; i++)
+                                check(bits32(o2[i]) == SENT32 && bits32(out2[n + i]) == SENT32,
+                                      "tiny_grad_f32 guard", n, flags, (long)i);
+                            check(same64(sa1, sa2) && same64(ss1, ss2), "tiny_grad_f32 sums", n,
+                                  flags + 8 * what, 0);
+                            /* float64 */
+                            sa1 = ss1 = sa2 = ss2 = 1234.5;
+                            if (inplace) {
+                                memcpy(pout1, x64, n * 8);
+                                memcpy(pout2, x64, n * 8);
+                                if (what)
+                                    ref->tiny_f64(pout1, n, what, &sa1, &ss1);
+                                ref->grad_f64(pout1, pout1, n, a, b, flags, &unused);
+                                k->tiny_grad_f64(pout2, pout2, n, a, b, flags, what, &sa2, &ss2);
+                            } else {
+                                memcpy(gy, x64, n * 8);
+                                if (what)
+                                    ref->tiny_f64(gy, n, what, &sa1, &ss1);
+                                ref->grad_f64(gy, pout1, n, a, b, flags, &unused);
+                                k->tiny_grad_f64(gy, pout2, n, a, b, flags, what, &sa2, &ss2);
+                                for (i = 0; i < n; i++)
+                                    check(bits64(gy[i]) == bits64(x64[i]), "tiny_grad_f64 wrote x",
+                                          n, flags, (long)i);
+                            }
+                            for (i = 0; i < FR_LANES64 + 2 * GUARD; i++)
+                                check(same64(p1[i], p2[i]), "tiny_grad_f64", n, flags,
+                                      (long)i - GUARD);
+                            for (i = 0; i < GUARD; i++)
+                                check(bits64(p2[i]) == SENT64 && bits64(pout2[n + i]) == SENT64,
+                                      "tiny_grad_f64 guard", n, flags, (long)i);
+                            check(same64(sa1, sa2) && same64(ss1, ss2), "tiny_grad_f64 sums", n,
+                                  flags + 8 * what, 0);
+                        }
+                    }
+                }
+            }
+            unguard(b1, l1);
+            unguard(b2, l2);
+        }
+    }
+}
+
 /* (t, r): r is the reciprocal the caller rounds (fr_prox_recip); 0 is that
    of d = inf, 1e-39 a subnormal one (d beyond 2^126), 1/3 one not exact. */
 static const float td32[][2] = {{0.1f, 1.5f},     {0.0f, 1.0f},   {-0.2f, 0.7f},
@@ -709,6 +810,7 @@ static void test_table(const struct fr_kernels *k)
     cur_isa = k->name;
     test_sums(&fr_kernels_scalar, k);
     test_grad(&fr_kernels_scalar, k);
+    test_tiny_grad(&fr_kernels_scalar, k);
     test_prox(&fr_kernels_scalar, k);
     test_update(&fr_kernels_scalar, k);
     test_f16(&fr_kernels_scalar, k);
@@ -726,6 +828,8 @@ int main(int argc, char **argv)
 #else
     int isa, i;
     unsigned avail = fr_isa_detected() & fr_isa_compiled();
+    cur_isa = "scalar";
+    test_tiny_grad(&fr_kernels_scalar, &fr_kernels_scalar); /* its one call vs its two */
     for (i = 1; i < argc; i++) {
         isa = fr_isa_from_name(argv[i]);
         if (isa < 0 || fr_isa_set(isa) < 0) {
