@@ -242,8 +242,8 @@ int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, d
         else if (p[i].n > SUPER_N)
             finish(&p[i], j.sums + k);
         else if (p[i].n == 0) /* no piece: T = 0 */
-            p[i].value = fr_penalty_value(p[i].dtype, 0.0, 0.0, p[i].l1, p[i].l2, p[i].terms,
-                                          p[i].l1l2);
+            p[i].value =
+                fr_penalty_value(p[i].dtype, 0.0, 0.0, p[i].l1, p[i].l2, p[i].terms, p[i].l1l2);
         *total = *total + p[i].value; /* in weight order, in float64 */
         k += (p[i].n + SUPER_N - 1) / SUPER_N;
     }
