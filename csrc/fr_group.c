@@ -7,11 +7,14 @@
  * long-lived arrays that NumPy allocates contiguous). Each run is cut into
  * superblocks of FR_SUPER blocks, exactly as fr_driver.c cuts it, and the
  * superblocks of all weights are the pieces of one job on the pool of
- * fr_threads.c. Each piece keeps its lane sums S in its own slot; after the
- * job, each weight's slots are added in superblock order into T and folded
- * (fr_contract.h). Those are the additions fr_reduce makes, in its order,
- * so every value is bit-identical to calling the regularizer on the weight,
- * for any ISA and any thread count.
+ * fr_threads.c. A weight of one superblock (most of them) is one piece,
+ * which folds its lane sums S and writes the weight's value itself (T = S,
+ * fr_driver.c's shortcut). The pieces of a bigger weight keep their S in
+ * their own slots; after the job, each such weight's slots are added in
+ * superblock order into T and folded (fr_contract.h). Those are the
+ * additions fr_reduce makes, in its order, so every value is bit-identical
+ * to calling the regularizer on the weight, for any ISA and any thread
+ * count.
  *
  * Per block (FR_BLOCK elements, in L1 once read), the kernels of the active
  * table do all the work: the canonical sums, the gradient a*sign(w) + b*w
@@ -98,51 +101,93 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
     }
 }
 
-/* Piece i: its superblock, block by block, S into its own slot. */
+/* Zero the lane arrays of the terms that are on, as lanes_clear, in
+   stores the compiler keeps inline: its memset of 256 bytes is a `rep
+   stos`, slower to start than the copy it replaces, and this is per piece. */
+static void clear_terms(fr_lanes *s, int terms)
+{
+    int j;
+    if (terms & FR_ABS) {
+        FR_UNROLL
+        for (j = 0; j < FR_LANES64; j += 4)
+            s->abs[j] = s->abs[j + 1] = s->abs[j + 2] = s->abs[j + 3] = 0.0;
+    }
+    if (terms & FR_SQ) {
+        FR_UNROLL
+        for (j = 0; j < FR_LANES64; j += 4)
+            s->sq[j] = s->sq[j + 1] = s->sq[j + 2] = s->sq[j + 3] = 0.0;
+    }
+}
+
+/* Weight q's value from its T (folded in place). */
+static void value_of(fr_param *q, fr_lanes *t)
+{
+    double sa = 0.0, ss = 0.0;
+    if (q->terms & FR_ABS)
+        sa = lanes_fold(t->abs);
+    if (q->terms & FR_SQ)
+        ss = lanes_fold(t->sq);
+    q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
+}
+
+/* A piece of weight p: elements [first, first + m), at most one superblock,
+   block by block. Its S goes to `slot` when the weight has more than one
+   superblock (finish() adds the slots up); a weight of one superblock has
+   T = 0 + S = S, as fr_driver.c's shortcut (lanes are never -0), so its
+   piece folds S in a local and writes the weight's value itself: most
+   weights of a model are one superblock, and this runs on the pool's
+   threads, not after the join. Only the lanes of the terms that are on
+   are cleared: the kernels touch no others. */
+static void piece_run(const job *j, fr_param *p, ptrdiff_t first, ptrdiff_t m, fr_lanes *slot)
+{
+    fr_lanes local, *s = slot ? slot : &local;
+    int terms = p->reg ? p->terms & (FR_ABS | FR_SQ) : 0, flags = terms;
+    ptrdiff_t at = first, end = first + m;
+    if (p->n > SUPER_N)
+        flags |= FR_STREAM; /* a hint about the whole array; never changes a bit */
+    clear_terms(s, terms);
+    for (; at < end; at += FR_BLOCK)
+        block(j, p, at, (size_t)(end - at < FR_BLOCK ? end - at : FR_BLOCK), flags, s);
+    if (!slot && p->reg)
+        value_of(p, s);
+}
+
+/* Piece i of a job on the pool. */
 static void run_piece(void *ctx, ptrdiff_t i)
 {
     const job *j = (const job *)ctx;
     const piece *pc = &j->pieces[i];
-    const fr_param *p = &j->p[pc->param];
-    fr_lanes *s = &j->sums[i];
-    int flags = p->reg ? p->terms & (FR_ABS | FR_SQ) : 0;
-    ptrdiff_t at = pc->first, end = pc->first + pc->m;
-    if (p->n > SUPER_N)
-        flags |= FR_STREAM; /* a hint about the whole array; never changes a bit */
-    memset(s, 0, sizeof *s);
-    for (; at < end; at += FR_BLOCK)
-        block(j, p, at, (size_t)(end - at < FR_BLOCK ? end - at : FR_BLOCK), flags, s);
+    fr_param *p = &j->p[pc->param];
+    piece_run(j, p, pc->first, pc->m, p->n > SUPER_N ? &j->sums[i] : NULL);
 }
 
-/* Weight q's value from its pieces' slots: T = 0; T += S in superblock
-   order; fold. With one superblock T = 0 + S = S, as fr_driver.c's
-   shortcut (lanes are never -0), so its slot is folded as it is: most
-   weights of a model are one superblock, and this is per weight and step. */
-static void finish(fr_param *q, fr_lanes *sums)
+/* Weight q's value from its pieces' slots (more than one superblock):
+   T = 0; T += S in superblock order; fold, as fr_driver.c. */
+static void finish(fr_param *q, const fr_lanes *sums)
 {
-    fr_lanes t, *tp = sums; /* folded in place: each slot is read once */
+    fr_lanes t;
     ptrdiff_t np = (q->n + SUPER_N - 1) / SUPER_N, i;
-    int j;
-    double sa = 0.0, ss = 0.0;
-    if (np != 1) { /* (none for an empty weight: T = 0) */
-        memset(&t, 0, sizeof t);
-        for (i = 0; i < np; i++)
-            for (j = 0; j < FR_LANES64; j++) {
+    int j, terms = q->terms & (FR_ABS | FR_SQ);
+    lanes_clear(&t, terms); /* (the slots hold only the terms that are on) */
+    for (i = 0; i < np; i++)
+        for (j = 0; j < FR_LANES64; j++) {
+            if (terms & FR_ABS)
                 t.abs[j] = t.abs[j] + sums[i].abs[j];
+            if (terms & FR_SQ)
                 t.sq[j] = t.sq[j] + sums[i].sq[j];
-            }
-        tp = &t;
-    }
-    if (q->terms & FR_ABS)
-        sa = lanes_fold(tp->abs);
-    if (q->terms & FR_SQ)
-        ss = lanes_fold(tp->sq);
-    q->value = fr_penalty_value(q->dtype, sa, ss, q->l1, q->l2, q->terms, q->l1l2);
+        }
+    value_of(q, &t);
 }
+
+/* Pieces a job of this many may keep on the stack (24 bytes each). */
+#define STACK_PIECES 256
 
 int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, double *total)
 {
-    ptrdiff_t i, np = 0, elems = 0, at;
+    ptrdiff_t i, np = 0, elems = 0, at, k;
+    int multi = 0;
+    piece stack[STACK_PIECES];
+    void *heap = NULL;
     job j;
     if (count < 0 || op < FR_GROUP_VALUE || op > FR_GROUP_PROX)
         return FR_EARG;
@@ -153,41 +198,55 @@ int fr_group(fr_param *p, ptrdiff_t count, int op, double lr, double momentum, d
             return FR_EARG;
         np += (p[i].n + SUPER_N - 1) / SUPER_N;
         elems += p[i].n;
+        multi |= p[i].n > SUPER_N;
     }
-    memset(&j, 0, sizeof j);
     j.k = fr_active();
     j.p = p;
     j.op = op;
     j.lr = lr;
     j.mu = momentum;
-    /* one allocation: the pieces, then their slots */
-    j.sums = (fr_lanes *)malloc((size_t)(np ? np : 1) * (sizeof(fr_lanes) + sizeof(piece)));
-    if (!j.sums)
-        return FR_ENOMEM;
-    j.pieces = (piece *)(j.sums + np);
-    for (i = 0, np = 0; i < count; i++)
-        for (at = 0; at < p[i].n; at += SUPER_N, np++) {
-            j.pieces[np].param = i;
-            j.pieces[np].first = at;
-            j.pieces[np].m = p[i].n - at < SUPER_N ? p[i].n - at : SUPER_N;
-        }
+    j.pieces = stack;
+    j.sums = NULL;
+    /* Slots only for a weight of more than one superblock (piece i's S in
+       sums[i]); the pieces on the stack unless there are many. */
+    if (multi || np > STACK_PIECES) {
+        heap = malloc((size_t)np * (multi ? sizeof(fr_lanes) + sizeof(piece) : sizeof(piece)));
+        if (!heap)
+            return FR_ENOMEM;
+        if (multi)
+            j.sums = (fr_lanes *)heap;
+        if (np > STACK_PIECES)
+            j.pieces = multi ? (piece *)(j.sums + np) : (piece *)heap;
+    }
     /* A group's pieces are its weights (or their superblocks), mostly far
        smaller than fr_driver.c's superblocks, so the threads share even a
        small job evenly: it goes parallel from GROUP_PAR_MIN elements on. */
-    if (elems >= GROUP_PAR_MIN && fr_threads_for(np) > 1)
+    if (elems >= GROUP_PAR_MIN && fr_threads_for(np) > 1) {
+        for (i = 0, k = 0; i < count; i++)
+            for (at = 0; at < p[i].n; at += SUPER_N, k++) {
+                j.pieces[k].param = i;
+                j.pieces[k].first = at;
+                j.pieces[k].m = p[i].n - at < SUPER_N ? p[i].n - at : SUPER_N;
+            }
         fr_parallel(np, (elems + SUPER_N - 1) / SUPER_N, run_piece, &j);
-    else
-        for (i = 0; i < np; i++)
-            run_piece(&j, i);
-    *total = 0.0;
-    for (i = 0, np = 0; i < count; i++) {
-        p[i].value = 0.0;
-        if (p[i].reg) {
-            finish(&p[i], j.sums + np);
-            *total = *total + p[i].value; /* in weight order, in float64 */
-        }
-        np += (p[i].n + SUPER_N - 1) / SUPER_N;
+    } else {
+        for (i = 0, k = 0; i < count; i++)
+            for (at = 0; at < p[i].n; at += SUPER_N, k++)
+                piece_run(&j, &p[i], at, p[i].n - at < SUPER_N ? p[i].n - at : SUPER_N,
+                          p[i].n > SUPER_N ? &j.sums[k] : NULL);
     }
-    free(j.sums);
+    *total = 0.0;
+    for (i = 0, k = 0; i < count; i++) {
+        if (!p[i].reg)
+            p[i].value = 0.0;
+        else if (p[i].n > SUPER_N)
+            finish(&p[i], j.sums + k);
+        else if (p[i].n == 0) /* no piece: T = 0 */
+            p[i].value =
+                fr_penalty_value(p[i].dtype, 0.0, 0.0, p[i].l1, p[i].l2, p[i].terms, p[i].l1l2);
+        *total = *total + p[i].value; /* in weight order, in float64 */
+        k += (p[i].n + SUPER_N - 1) / SUPER_N;
+    }
+    free(heap);
     return FR_OK;
 }

@@ -1,5 +1,6 @@
 """Type stub of the Cython shim ``fastreg/_core.pyx`` (hand-written)."""
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ class Group:
     def step(
         self,
         op: int,
-        grads: list[Any] | None,
+        grads: Iterable[Any] | None,
         lr: float,
         momentum: float,
         vels: list[Any] | None,

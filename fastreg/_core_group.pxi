@@ -2,7 +2,10 @@
 
 # ---- many weights in one C call (csrc/fr_group.c), for fastreg.ParamGroup --
 
+from cpython.list cimport PyList_GET_ITEM
 from cpython.mem cimport PyMem_Calloc, PyMem_Free
+from cpython.ref cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdlib cimport qsort
 from libc.string cimport memcpy
 
@@ -10,6 +13,15 @@ GROUP_VALUE = c.FR_GROUP_VALUE
 GROUP_GRAD = c.FR_GROUP_GRAD
 GROUP_SGD = c.FR_GROUP_SGD
 GROUP_PROX = c.FR_GROUP_PROX
+
+
+cdef extern from "_core_group.h":
+    # the per-array checks of a step, on the arrays' fields (borrowed pointers)
+    Py_ssize_t frg_size(PyObject *o) noexcept
+    Py_ssize_t frg_nbytes(PyObject *o, Py_ssize_t n, int code) noexcept
+    int frg_code(PyObject *o) noexcept
+    int frg_weight(PyObject *o, c.fr_param *p, Py_ssize_t *nbytes) noexcept
+    int frg_grad(PyObject *o, PyObject *w, int written, void **data) noexcept
 
 
 cdef struct _Span:
@@ -26,11 +38,6 @@ cdef int _span_cmp(const void *a, const void *b) noexcept nogil:
     return -1 if x.lo < y.lo else (1 if x.lo > y.lo else 0)
 
 
-cdef bint _one_run(cnp.ndarray a) noexcept:
-    """a's elements are one run in memory (C or Fortran order)."""
-    return cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)
-
-
 @cython.auto_pickle(False)  # pointers into live arrays: nothing to pickle
 cdef class Group:
     """The C side of ``fastreg.ParamGroup``: weights on the C path, one call a step.
@@ -44,8 +51,10 @@ cdef class Group:
     """
     cdef c.fr_param *_p
     cdef Py_ssize_t _count
-    cdef list _weights, _regs
+    # its own tuples: a step reads their items as borrowed pointers
+    cdef tuple _weights, _regs
     cdef bytes _on
+    cdef Py_ssize_t _elems  # the C members' elements, as of the last _refresh
     # One allocation, made once, for the overlap check of every step: the
     # spans of a call in list order, the same by start, and the last call's
     # order (see _check_spans).
@@ -56,9 +65,11 @@ cdef class Group:
 
     def __cinit__(self, list weights, list regs, list members):
         self._count = len(weights)
-        self._weights = weights
-        self._regs = regs
+        self._weights = tuple(weights)
+        self._regs = tuple(regs)
         self._on = bytes([1 if m else 0 for m in members])
+        if len(self._regs) != self._count or len(self._on) != self._count:
+            raise ValueError("Group: weights, regs and members differ in length")
         self._p = <c.fr_param *>PyMem_Calloc(max(self._count, 1), sizeof(c.fr_param))
         self._spans = <_Span *>PyMem_Calloc(
             2 * max(self._count, 1), 2 * sizeof(_Span) + sizeof(Py_ssize_t))
@@ -74,48 +85,61 @@ cdef class Group:
         PyMem_Free(self._spans)
 
     cdef int _refresh(self, list grads, list vels, int op) except -1:
-        """Fill the descriptors for one call, or raise before anything is written."""
-        cdef Py_ssize_t i, m = 0
-        cdef cnp.ndarray w, g, v
+        """Fill the descriptors for one call, or raise before anything is written.
+
+        Every item is a borrowed pointer into this Group's tuples or the
+        caller's lists: no Python code runs until the checks are done (an
+        error is worded by _grad_for, on the objects themselves).
+        """
+        cdef Py_ssize_t i, m = 0, nb, elems = 0
         cdef c.fr_param *p
-        cdef Penalty r
+        cdef PyObject *w
+        cdef PyObject *r
+        cdef PyObject *v
+        cdef void *gdata
+        cdef Penalty pen
         cdef _Span *spans = self._spans
         cdef const unsigned char *on = self._on
+        cdef int written = op == c.FR_GROUP_GRAD
         for i in range(self._count):
             p = &self._p[i]
-            w = <cnp.ndarray>self._weights[i]
+            w = PyTuple_GET_ITEM(self._weights, i)
             if not on[i]:
                 # ParamGroup's fallback: no part in the C call (n = 0, and
                 # any non-NULL g, never read), but no gradient may share
                 # its memory either
                 p.reg, p.n, p.dtype, p.g, p.v = 0, 0, c.FR_F32, self._p, NULL
-                _span(&spans[m], <const char *>cnp.PyArray_DATA(w), cnp.PyArray_NBYTES(w),
-                      2 * i, m)
+                nb = frg_size(w)
+                _span(&spans[m], <const char *>cnp.PyArray_DATA(<cnp.ndarray>w),
+                      frg_nbytes(w, nb, frg_code(w)), 2 * i, m)
                 m += 1
                 continue
-            if not (cnp.PyArray_ISWRITEABLE(w) and _one_run(w)):
+            if frg_weight(w, p, &nb):
                 raise ValueError(f"weights[{i}] is no longer a writeable contiguous array")
-            p.w = cnp.PyArray_DATA(w)
-            p.n = cnp.PyArray_SIZE(w)
-            p.dtype = _code(w)
+            elems += p.n
             p.g = p.v = NULL
-            _span(&spans[m], <const char *>p.w, p.n * cnp.PyArray_ITEMSIZE(w), 2 * i, m)
+            _span(&spans[m], <const char *>p.w, nb, 2 * i, m)
             m += 1
-            if self._regs[i] is None:
+            r = PyTuple_GET_ITEM(self._regs, i)
+            if r == <PyObject *>None:
                 p.reg = 0
             else:
-                r = <Penalty>self._regs[i]
-                p.reg, p.terms, p.l1l2, p.l1, p.l2 = 1, r._terms, r._l1l2, r._a, r._b
+                pen = <Penalty>r
+                p.reg, p.terms, p.l1l2, p.l1, p.l2 = 1, pen._terms, pen._l1l2, pen._a, pen._b
             if grads is not None:
-                g = _grad_for(w, grads[i], i, op == c.FR_GROUP_GRAD)
-                p.g = cnp.PyArray_DATA(g)
-                _span(&spans[m], <const char *>p.g, p.n * cnp.PyArray_ITEMSIZE(w), 2 * i + 1, m)
+                if frg_grad(PyList_GET_ITEM(grads, i), w, written, &gdata):
+                    _grad_for(<cnp.ndarray>w, <object>PyList_GET_ITEM(grads, i), i, written)
+                    raise SystemError(f"grads[{i}]: the checks disagree")  # (unreachable)
+                p.g = gdata
+                _span(&spans[m], <const char *>gdata, nb, 2 * i + 1, m)
                 m += 1
-            if vels is not None and vels[i] is not None:
-                v = <cnp.ndarray>vels[i]
-                if cnp.PyArray_SIZE(v) != p.n:
-                    raise ValueError(f"weights[{i}] changed size since its momentum was made")
-                p.v = cnp.PyArray_DATA(v)
+            if vels is not None:
+                v = PyList_GET_ITEM(vels, i)
+                if v != <PyObject *>None:
+                    if frg_size(v) != p.n:
+                        raise ValueError(f"weights[{i}] changed size since its momentum was made")
+                    p.v = cnp.PyArray_DATA(<cnp.ndarray>v)
+        self._elems = elems
         self._check_spans(m)
         return 0
 
@@ -125,27 +149,39 @@ cdef class Group:
         The order of the last call is tried first: in a training loop the
         same arrays (or new ones, allocated alike) come in the same order of
         addresses every step, and confirming that order (strictly rising
-        starts) is one pass, where glibc's qsort of 64 spans costs about
-        20,000 instructions, half the C path's own work on 32 small weights.
-        Any other order, or a tie (an empty array, an alias), is sorted
-        afresh, so the spans compared, and the error, are those of a sort.
+        starts) and the check along it is one pass over the spans in place,
+        where glibc's qsort of 64 spans costs about 20,000 instructions,
+        half the C path's own work on 32 small weights. Any other order, a
+        tie (an empty array, an alias), or an overlap is sorted afresh, so
+        the spans compared, and the error, are those of a sort.
         """
         cdef Py_ssize_t k, j = -1
         cdef _Span *srt = self._sorted
-        cdef bint cached = self._norder == m
-        if cached:
+        cdef const _Span *s
+        cdef const char *lo = NULL
+        cdef const char *top = NULL
+        if self._norder == m:
+            # the last call's order, in one pass: starts strictly rising and
+            # each non-empty span starting at or past every end before it
+            # is the sort's own check passing; anything else is sorted
             for k in range(m):
-                srt[k] = self._spans[self._order[k]]
-                if k and not srt[k].lo > srt[k - 1].lo:
-                    cached = False
+                s = &self._spans[self._order[k]]
+                if k and not s.lo > lo:
                     break
-        if not cached:
-            if m:
-                memcpy(srt, self._spans, m * sizeof(_Span))
-            qsort(srt, m, sizeof(_Span), _span_cmp)
-            for k in range(m):
-                self._order[k] = srt[k].at
-            self._norder = m
+                lo = s.lo
+                if s.lo != s.hi:
+                    if s.lo < top:
+                        break
+                    if s.hi > top:
+                        top = s.hi
+            else:
+                return 0
+        if m:
+            memcpy(srt, self._spans, m * sizeof(_Span))
+        qsort(srt, m, sizeof(_Span), _span_cmp)
+        for k in range(m):
+            self._order[k] = srt[k].at
+        self._norder = m
         for k in range(m):
             if srt[k].lo == srt[k].hi:
                 continue  # an empty array touches nothing
@@ -156,24 +192,27 @@ cdef class Group:
                 j = k
         return 0
 
-    def step(self, int op, list grads, double lr, double momentum, list vels, values):
+    def step(self, int op, grads, double lr, double momentum, list vels, values):
         """One fr_group call; the C members' total (float64, in order).
 
-        ``values``: None, or a float64 ndarray of length count whose C
-        members' entries get each weight's value.
+        ``grads``: None, or one array per weight (a list, or any iterable,
+        taken as a list). ``values``: None, or a float64 ndarray of length
+        count whose C members' entries get each weight's value.
         """
         _own(self, Group, "step")
         cdef double total = 0.0
-        cdef Py_ssize_t i, n = 0
+        cdef Py_ssize_t i, n
         cdef int err
         cdef double *out
-        if grads is not None and len(grads) != self._count:
-            raise ValueError(f"got {len(grads)} gradients for {self._count} weights")
-        self._refresh(grads, vels, op)
+        if grads is not None:
+            if type(grads) is not list:
+                grads = list(grads)
+            if len(<list>grads) != self._count:
+                raise ValueError(f"got {len(grads)} gradients for {self._count} weights")
+        self._refresh(<list>grads, vels, op)
         if op == c.FR_GROUP_PROX:
             self._check_prox(lr)
-        for i in range(self._count):
-            n += self._p[i].n
+        n = self._elems
         if n < GIL_MIN:
             err = c.fr_group(self._p, self._count, op, lr, momentum, &total)
         else:

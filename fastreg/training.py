@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from fastreg._regularizer_base import show
 __all__ = ["ParamGroup"]
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_VALUE, _GRAD, _SGD, _PROX = _core.GROUP_VALUE, _core.GROUP_GRAD, _core.GROUP_SGD, _core.GROUP_PROX
+_FMAX = sys.float_info.max
 _FLOAT_DTYPES = (np.dtype(np.float16), *_KERNEL_DTYPES)
 
 
@@ -89,6 +92,7 @@ class ParamGroup:
             w.dtype in _KERNEL_DTYPES and _on_c_path(r) for w, r in zip(weights, regs, strict=True)
         ]
         self._slow = [i for i, fast in enumerate(self._fast) if not fast]
+        self._all_c = not self._slow  # every step is one Group.step call
         self._velocities: list[np.ndarray | None] | None = None
         # also checks that no two weights share memory
         self._c = _core.Group(
@@ -135,7 +139,9 @@ class ParamGroup:
 
     def penalty(self) -> float:
         """``Σ R_i(W_i)``: the total penalty, in one call."""
-        return self._run(_core.GROUP_VALUE, None, 0.0, 0.0)
+        if self._all_c:
+            return self._c.step(_VALUE, None, 0.0, 0.0, None, None)
+        return self._run(_VALUE, None, 0.0, 0.0)
 
     def add_gradients(self, grads: Sequence[np.ndarray]) -> float:
         """``grads[i] += ∇R_i(W_i)`` in place, for every regularized weight.
@@ -147,7 +153,9 @@ class ParamGroup:
         Returns:
             The total penalty (as :meth:`penalty`), from the same pass.
         """
-        return self._run(_core.GROUP_GRAD, grads, 0.0, 0.0)
+        if self._all_c:  # (Group.step takes any iterable of grads, as _run)
+            return self._c.step(_GRAD, grads, 0.0, 0.0, None, None)
+        return self._run(_GRAD, grads, 0.0, 0.0)
 
     def sgd_step(self, grads: Sequence[np.ndarray], lr: float, momentum: float = 0.0) -> float:
         """One SGD step: ``W ← W − lr·(g + ∇R(W))``, with optional heavy-ball momentum.
@@ -167,11 +175,19 @@ class ParamGroup:
         Returns:
             The total penalty of the weights before the step.
         """
-        rate = _check_rate(lr, "lr")
-        mu = _check_rate(momentum, "momentum")
-        if mu != 0.0 and self._velocities is None:
+        # a float in [0, max] is what _check_rate returns for it (NaN, inf fail)
+        rate = lr if type(lr) is float and 0.0 <= lr <= _FMAX else _check_rate(lr, "lr")
+        mu = (
+            momentum
+            if type(momentum) is float and 0.0 <= momentum <= _FMAX
+            else _check_rate(momentum, "momentum")
+        )
+        if mu == 0.0:
+            if self._all_c:
+                return self._c.step(_SGD, grads, rate, 0.0, None, None)
+        elif self._velocities is None:
             self._velocities = [np.zeros_like(w) for w in self._weights]
-        return self._run(_core.GROUP_SGD, grads, rate, mu)
+        return self._run(_SGD, grads, rate, mu)
 
     def prox_step(self, grads: Sequence[np.ndarray], lr: float) -> float:
         """One proximal-gradient step: ``W ← prox_{lr·R}(W − lr·g)``.
@@ -192,7 +208,10 @@ class ParamGroup:
         Raises:
             ValueError: also when ``1 + 2·lr·l2`` is not positive.
         """
-        return self._run(_core.GROUP_PROX, grads, _check_rate(lr, "lr"), 0.0)
+        rate = lr if type(lr) is float and 0.0 <= lr <= _FMAX else _check_rate(lr, "lr")
+        if self._all_c:
+            return self._c.step(_PROX, grads, rate, 0.0, None, None)
+        return self._run(_PROX, grads, rate, 0.0)
 
     def reset_momentum(self) -> None:
         """Forget the heavy-ball velocities (they restart at 0)."""
@@ -212,7 +231,7 @@ class ParamGroup:
         if grads is not None and type(grads) is not list:
             grads = list(grads)
         vels = self._velocities if mu != 0.0 else None
-        if not self._slow:
+        if self._all_c:
             return self._c.step(op, grads, lr, mu, vels, None)
         if grads is not None and len(grads) != len(self._weights):
             raise ValueError(f"got {len(grads)} gradients for {len(self._weights)} weights")
@@ -235,16 +254,16 @@ class ParamGroup:
         w, reg = self._weights[i], self._regs[i]
         if reg is not None:
             values[i] = float(reg(w))
-        if op == _core.GROUP_VALUE:
+        if op == _VALUE:
             return _nothing
-        g = _check_slow_grad(i, w, grads[i], op == _core.GROUP_GRAD, self._weights)
-        if op == _core.GROUP_PROX:
+        g = _check_slow_grad(i, w, grads[i], op == _GRAD, self._weights)
+        if op == _PROX:
             z = w - lr * g
             if reg is not None and lr != 0.0:
                 z = np.asarray(_method(reg, "prox", i, "prox_step")(z, lr), dtype=w.dtype)
             return lambda: np.copyto(w, z)
         d = None if reg is None else np.asarray(_method(reg, "gradient", i, op)(w), dtype=w.dtype)
-        if op == _core.GROUP_GRAD:
+        if op == _GRAD:
             return _nothing if d is None else lambda: np.add(g, d, out=g)
         u = g if d is None else g + d
         v = None if vels is None else vels[i]

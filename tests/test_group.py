@@ -358,3 +358,77 @@ def test_from_layers_takes_each_weights_regularizer() -> None:
     for v in weight_losses:
         total += v
     assert group.penalty() == total
+
+
+# ---- the per-call fast paths (cached span order, inline checks) ---------------
+
+
+def test_cached_order_still_catches_overlap_and_changes() -> None:
+    # steps with the same arrays cache the order of their addresses; a new
+    # grad in the same order that overlaps another array must still be refused
+    rng = np.random.default_rng(40)
+    buf = np.zeros(64, dtype=np.float32)
+    ws = [rng.standard_normal(16).astype(np.float32) for _ in range(3)]
+    group = ParamGroup(ws, L1L2(0.01, 0.02))
+    gs = [buf[0:16], buf[32:48], np.zeros(16, np.float32)]
+    for _ in range(3):
+        group.add_gradients(gs)
+    before_w, before_g = _copy(ws), buf.copy()
+    bad = [buf[0:16], buf[8:24], gs[2]]  # same address order, grads[0] and [1] overlap
+    with pytest.raises(ValueError, match=r"grads\[0\] and grads\[1\] share memory"):
+        group.add_gradients(bad)
+    crossed = [gs[0], gs[1], ws[2]]
+    with pytest.raises(ValueError, match=r"share memory"):
+        group.sgd_step(crossed, 0.1)
+    assert _same(ws, before_w) and np.array_equal(buf, before_g)
+    # a tuple or a generator is taken as a list; the cache serves the next call
+    total = group.add_gradients(tuple(gs))
+    assert total == group.add_gradients(g for g in gs) == _total(ws, [L1L2(0.01, 0.02)] * 3)
+
+
+def test_group_checks_each_call_after_fast_calls() -> None:
+    ws = [np.ones(8, np.float32), np.ones((2, 4), np.float64)]
+    group = ParamGroup(ws, L2(0.5))
+    gs = [np.zeros(8, np.float32), np.zeros((2, 4), np.float64)]
+    for _ in range(2):
+        group.sgd_step(gs, 0.0)
+    gs[1].shape = (4, 2)  # reshaped in place: the same memory, another shape
+    with pytest.raises(ValueError, match=r"grads\[1\] has shape"):
+        group.add_gradients(gs)
+    gs[1].shape = (2, 4)
+    gs[0].flags.writeable = False
+    with pytest.raises(ValueError, match=r"grads\[0\] is read-only"):
+        group.add_gradients(gs)
+    group.prox_step(gs, 0.1)  # read only: fine
+    ws[0].resize(4, refcheck=False)  # the group reads the new size
+    with pytest.raises(ValueError, match=r"grads\[0\] has shape"):
+        group.add_gradients([np.zeros(8, np.float32), gs[1]])
+    assert group.penalty() == _total(ws, [L2(0.5)] * 2)
+    ws[1].dtype = np.int64  # a weight's dtype changed in place (a view of its bytes)
+    with pytest.raises((TypeError, RuntimeError)):
+        group.sgd_step([np.zeros(4, np.float32), np.zeros((2, 4), np.float64)], 0.1)
+
+
+def test_group_keeps_its_own_lists() -> None:
+    ws = [np.ones(4, np.float32), np.ones(4, np.float32)]
+    regs = [L1(1.0), None]
+    group = ParamGroup(ws, regs)
+    ws.append(np.ones(4, np.float32))
+    regs[1] = L1(1.0)
+    assert len(group) == 2 and group.penalty() == 4.0
+    c = _core.Group([ws[0]], [None], [True])
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.Group([ws[0]], [None, None], [True])
+    assert c.step(_core.GROUP_VALUE, None, 0.0, 0.0, None, None) == 0.0
+
+
+@pytest.mark.parametrize("lr", [0.1, 1, np.float32(0.1), -0.0, 0.0])
+def test_rate_fast_path_matches_check(lr: Any) -> None:
+    ws = _weights(41)
+    a, b = _copy(ws), _copy(ws)
+    grads = _grads(ws, 42)
+    ta = ParamGroup(a, _regs()).sgd_step(grads, lr, momentum=0.0)
+    tb = ParamGroup(b, _regs()).sgd_step(grads, float(lr), momentum=0)
+    assert ta == tb and _same(a, b)
+    with pytest.raises(ValueError, match="momentum must be"):
+        ParamGroup(a, _regs()).sgd_step(grads, lr, momentum=float("nan"))
