@@ -116,6 +116,9 @@ cdef class Group:
                 continue
             if frg_weight(w, p, &nb):
                 raise ValueError(f"weights[{i}] is no longer a writeable contiguous array")
+            if p.dtype != c.FR_F32 and p.dtype != c.FR_F64:  # its dtype was set in place
+                raise TypeError(f"weights[{i}] is no longer float32 or float64: its dtype is "
+                                f"now {(<object>w).dtype}")
             elems += p.n
             p.g = p.v = NULL
             _span(&spans[m], <const char *>p.w, nb, 2 * i, m)

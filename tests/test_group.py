@@ -405,8 +405,13 @@ def test_group_checks_each_call_after_fast_calls() -> None:
         group.add_gradients([np.zeros(8, np.float32), gs[1]])
     assert group.penalty() == _total(ws, [L2(0.5)] * 2)
     ws[1].dtype = np.int64  # a weight's dtype changed in place (a view of its bytes)
-    with pytest.raises((TypeError, RuntimeError)):
-        group.sgd_step([np.zeros(4, np.float32), np.zeros((2, 4), np.float64)], 0.1)
+    with pytest.raises(TypeError, match=r"weights\[1\] is no longer float32 or float64"):
+        group.sgd_step([np.zeros(4, np.float32), np.zeros((2, 4), np.int64)], 0.1)
+    ws[1].dtype = np.float16  # the grads' dtype follows, and still a clear error
+    before = ws[0].copy()
+    with pytest.raises(TypeError, match=r"its dtype is now float16"):
+        group.add_gradients([np.zeros(4, np.float32), np.zeros((2, 16), np.float16)])
+    assert np.array_equal(ws[0], before)
 
 
 def test_group_keeps_its_own_lists() -> None:
