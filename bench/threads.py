@@ -150,7 +150,7 @@ def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float, pro
             for _ in range(rounds):
                 for t in threads:
                     _use(fastreg, None, t)
-                    times[t].append(per_call_after_pause(fn, 5))
+                    times[t].append(per_call_after_pause(fn, 10))
             med = {t: statistics.median(v) for t, v in times.items()}
             rows.append(
                 {"n": n, "op": name + " +pause", "median": med, "bytes": nbytes * TRAFFIC[name]}
