@@ -122,6 +122,7 @@ static ptrdiff_t job_threads;    /* the caller and the workers it asked for */
 static unsigned long job_inside; /* workers in the job now (also read by a spinning caller) */
 static int spinners;             /* workers looking for the next job (not asleep) */
 static long last_end = -1;       /* when the last call big enough for threads ended (ns) */
+static long crowded_until = -1;  /* small calls run alone until then (ns): see BACKOFF_NS */
 
 /* How long a thread looks for what it waits for before it sleeps. Measured
    with python -m bench.threads (2-core Zen 4 VM, float32, speedup of 2
@@ -129,7 +130,7 @@ static long last_end = -1;       /* when the last call big enough for threads en
    spinning first: 1M L1L2 1.25 -> 1.40, value_and_gradient 1.33 -> 1.63,
    prox 1.31 -> 1.47; 4M 1.62 -> 1.97, 1.67 -> 1.90, 1.74 -> 1.58 (noise:
    one-thread times moved 15 % between the runs). */
-#define SPIN_NS  100000L
+#define SPIN_NS    100000L
 
 /* Fewest superblocks worth waking sleeping workers for. A wake-up is
    slow on a VM (the futex call alone took the caller 11 us, and the woken
@@ -141,7 +142,16 @@ static long last_end = -1;       /* when the last call big enough for threads en
    unless the workers are awake: looking for work after a call, or the last
    such call ended less than SPIN_NS ago (back-to-back calls, whose second
    call wakes them for the rest). */
-#define COLD_MIN 32
+#define COLD_MIN   32
+
+/* When another process keeps the workers' CPUs busy, a worker can be
+   preempted in the middle of its share and the caller waits a whole time
+   slice (milliseconds) for a call that takes microseconds: with a second
+   process busy on this 2-core VM, 32 x 4096-element ParamGroup steps took
+   326 us instead of 20 us. So when a call waited for its workers longer
+   than it worked itself, calls under COLD_MIN superblocks run alone for
+   BACKOFF_NS, and then try the pool again. */
+#define BACKOFF_NS 50000000L
 
 static long now_ns(void)
 {
@@ -307,7 +317,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     started = busy = job_open = job_seats = job_inside = spinners = 0;
-    last_end = -1;
+    last_end = crowded_until = -1;
     job_next = job_pieces = 0;
     pthread_mutex_init(&mu, NULL);
     pthread_cond_init(&posted, NULL);
@@ -323,14 +333,16 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
 {
     int seats = fr_threads_for(pieces) - 1;
     ptrdiff_t p;
+    long t_post, t_done;
     if (seats > 0) {
         pthread_once(&once, install_fork_handlers);
         pthread_mutex_lock(&mu);
         if (busy) {
             seats = 0;
-        } else if (size < COLD_MIN && spinners == 0 &&
-                   (last_end < 0 || now_ns() - last_end > SPIN_NS)) {
-            seats = 0; /* the workers sleep: not worth waking for this call */
+        } else if (size < COLD_MIN &&
+                   ((spinners == 0 && (last_end < 0 || now_ns() - last_end > SPIN_NS)) ||
+                    (crowded_until >= 0 && now_ns() < crowded_until))) {
+            seats = 0; /* workers asleep or crowded out: not worth it for this call */
         } else {
             while (started < seats && spawn() == 0)
                 started++;
@@ -348,8 +360,10 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
             job_threads = seats + 1;
             job_open = 1;
             __atomic_store_n(&jobno, jobno + 1, __ATOMIC_RELEASE);
+            t_post = now_ns();
             pthread_cond_broadcast(&posted);
             take_pieces(fn, ctx, 1);
+            t_done = now_ns();
             /* every piece is taken: only workers inside may still be running one */
             job_open = 0;
             if (job_inside > 0) { /* look a while for them to finish, then sleep */
@@ -363,6 +377,8 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
                 pthread_cond_wait(&left, &mu);
             busy = 0;
             last_end = now_ns();
+            if (last_end - t_done > t_done - t_post) /* waited longer than it worked */
+                crowded_until = last_end + BACKOFF_NS;
             pthread_mutex_unlock(&mu);
             return;
         }
