@@ -367,7 +367,8 @@ def summary() -> tuple[list[str], bool]:
         rows = steps(True, big=None, reps=(30, 3))
     out = [
         "",
-        "training (ParamGroup, 1 thread; the full run: python -m bench --training)",
+        "training (ParamGroup; MLP: 1 thread; steps: default threads, wall clock;"
+        " full run: python -m bench --training)",
         lines[0],
     ]
     out += [line for line in lines[1:] if "torch" not in line]
@@ -384,7 +385,8 @@ def main(quick: bool = False, targets: bool = True) -> int:
     with _one_thread():
         print(
             f"# fastreg training benchmark; {cpu_name()}; simd {fastreg.simd_info()['active']}; "
-            "1 thread; process CPU time, medians of interleaved rounds",
+            "MLP at 1 thread in process CPU time, steps on fastreg's default threads in wall time; "
+            "medians of interleaved rounds",
             flush=True,
         )
         lines, goal, ok = mlp(quick)
