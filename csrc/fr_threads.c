@@ -263,15 +263,21 @@ static void *worker(void *arg)
         }
         while (!job_open || seen == jobno || job_seats == 0)
             pthread_cond_wait(&posted, &mu);
-        seen = jobno;
-        job_seats--;
-        __atomic_store_n(&job_inside, job_inside + 1, __ATOMIC_RELEASE);
-        {
+        if (job_cpu >= 0 && current_cpu() == job_cpu) {
+            /* Move first, join after: a worker that joined would be waited
+               for, and the move may leave it queued behind another process
+               on the other CPU. By then the job may be closed (or another
+               open): look again. */
             int cpu = job_cpu;
             pthread_mutex_unlock(&mu);
             leave_cpu(cpu);
             pthread_mutex_lock(&mu);
+            if (!job_open || seen == jobno || job_seats == 0)
+                continue;
         }
+        seen = jobno;
+        job_seats--;
+        __atomic_store_n(&job_inside, job_inside + 1, __ATOMIC_RELEASE);
         take_pieces(job_fn, job_ctx, 0);
         __atomic_store_n(&job_inside, job_inside - 1, __ATOMIC_RELEASE);
         if (job_inside == 0)
