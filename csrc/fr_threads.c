@@ -160,27 +160,19 @@ static long now_ns(void)
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-static long elapsed_ns(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
-}
-
 /* Spin (mu not held) until *v != unwanted, for at most SPIN_NS: 1 when it
    changed. The clock is read once every 256 looks. */
 static int spin_until(const unsigned long *v, unsigned long unwanted)
 {
-    struct timespec t0;
+    long t0 = now_ns();
     unsigned i;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (i = 1;; i++) {
         if (__atomic_load_n(v, __ATOMIC_ACQUIRE) != unwanted)
             return 1;
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause(); /* leave the core's resources to its other thread */
 #endif
-        if (i % 256 == 0 && elapsed_ns(&t0) > SPIN_NS)
+        if (i % 256 == 0 && now_ns() - t0 > SPIN_NS)
             return 0;
     }
 }
@@ -218,12 +210,7 @@ static void take_pieces(fr_piece_fn fn, void *ctx, int front)
     }
 }
 
-/* Move the calling worker off the CPU `cpu` (the caller's) if it runs
-   there. On a VM an idle vCPU looks preempted to Linux, so a worker woken
-   by the caller is often queued on the caller's own CPU, where the two
-   would only take turns: a cold call with two threads then took 1.5x as
-   long as with one. Narrowing the worker's CPU mask moves it at once;
-   the mask is given back right away, so the worker stays movable. */
+/* The CPU the calling thread runs on; -1 where that is not known. */
 static int current_cpu(void)
 {
 #ifdef FR_CPUS
@@ -233,11 +220,17 @@ static int current_cpu(void)
 #endif
 }
 
+/* Move the calling worker off CPU `cpu` (the caller's, where it runs). On
+   a VM an idle vCPU looks preempted to Linux, so a worker woken by the
+   caller is often queued on the caller's own CPU, where the two would only
+   take turns: a cold call with two threads then took 1.5x as long as with
+   one. Narrowing the worker's CPU mask moves it at once; the mask is given
+   back right away, so the worker stays movable. */
 static void leave_cpu(int cpu)
 {
 #ifdef FR_CPUS
     cpu_set_t all, others;
-    if (cpu < 0 || sched_getcpu() != cpu || sched_getaffinity(0, sizeof all, &all) != 0)
+    if (sched_getaffinity(0, sizeof all, &all) != 0)
         return;
     others = all;
     CPU_CLR(cpu, &others);
@@ -337,7 +330,8 @@ static void install_fork_handlers(void)
 
 void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
 {
-    int seats = fr_threads_for(pieces) - 1;
+    const int want = fr_threads_for(pieces) - 1; /* workers this job could use */
+    int seats = want;
     ptrdiff_t p;
     long t_post, t_done;
     if (seats > 0) {
@@ -345,11 +339,13 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
         pthread_mutex_lock(&mu);
         if (busy) {
             seats = 0;
-        } else if (size < COLD_MIN &&
-                   ((spinners == 0 && (last_end < 0 || now_ns() - last_end > SPIN_NS)) ||
-                    (crowded_until >= 0 && now_ns() < crowded_until))) {
-            seats = 0; /* workers asleep or crowded out: not worth it for this call */
-        } else {
+        } else if (size < COLD_MIN) {
+            long now = now_ns();
+            int asleep = spinners == 0 && (last_end < 0 || now - last_end > SPIN_NS);
+            if (asleep || (crowded_until >= 0 && now < crowded_until))
+                seats = 0; /* not worth waking them, or crowded out: run alone */
+        }
+        if (seats > 0) {
             while (started < seats && spawn() == 0)
                 started++;
             if (seats > started) /* no more threads to be had: use those we have */
@@ -392,7 +388,7 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
     }
     for (p = 0; p < pieces; p++)
         fn(ctx, p);
-    if (seats == 0 && fr_threads_for(pieces) > 1) { /* big enough, run alone */
+    if (want > 0) { /* big enough for the pool, run alone: its end counts too */
         pthread_mutex_lock(&mu);
         last_end = now_ns();
         pthread_mutex_unlock(&mu);
