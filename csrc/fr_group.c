@@ -34,7 +34,6 @@
 #include "fr_threads.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define SUPER_N ((ptrdiff_t)FR_BLOCK * FR_SUPER)
 
@@ -101,24 +100,6 @@ static void block(const job *j, const fr_param *p, ptrdiff_t at, size_t c, int f
     }
 }
 
-/* Zero the lane arrays of the terms that are on, as lanes_clear, in
-   stores the compiler keeps inline: its memset of 256 bytes is a `rep
-   stos`, slower to start than the copy it replaces, and this is per piece. */
-static void clear_terms(fr_lanes *s, int terms)
-{
-    int j;
-    if (terms & FR_ABS) {
-        FR_UNROLL
-        for (j = 0; j < FR_LANES64; j += 4)
-            s->abs[j] = s->abs[j + 1] = s->abs[j + 2] = s->abs[j + 3] = 0.0;
-    }
-    if (terms & FR_SQ) {
-        FR_UNROLL
-        for (j = 0; j < FR_LANES64; j += 4)
-            s->sq[j] = s->sq[j + 1] = s->sq[j + 2] = s->sq[j + 3] = 0.0;
-    }
-}
-
 /* Weight q's value from its T (folded in place). */
 static void value_of(fr_param *q, fr_lanes *t)
 {
@@ -145,7 +126,7 @@ static void piece_run(const job *j, fr_param *p, ptrdiff_t first, ptrdiff_t m, f
     ptrdiff_t at = first, end = first + m;
     if (p->n > SUPER_N)
         flags |= FR_STREAM; /* a hint about the whole array; never changes a bit */
-    clear_terms(s, terms);
+    lanes_clear(s, terms);
     for (; at < end; at += FR_BLOCK)
         block(j, p, at, (size_t)(end - at < FR_BLOCK ? end - at : FR_BLOCK), flags, s);
     if (!slot && p->reg)
@@ -163,19 +144,14 @@ static void run_piece(void *ctx, ptrdiff_t i)
 
 /* Weight q's value from its pieces' slots (more than one superblock):
    T = 0; T += S in superblock order; fold, as fr_driver.c. */
-static void finish(fr_param *q, const fr_lanes *sums)
+static void finish(fr_param *q, fr_lanes *sums)
 {
     fr_lanes t;
     ptrdiff_t np = (q->n + SUPER_N - 1) / SUPER_N, i;
-    int j, terms = q->terms & (FR_ABS | FR_SQ);
+    int terms = q->terms & (FR_ABS | FR_SQ);
     lanes_clear(&t, terms); /* (the slots hold only the terms that are on) */
     for (i = 0; i < np; i++)
-        for (j = 0; j < FR_LANES64; j++) {
-            if (terms & FR_ABS)
-                t.abs[j] = t.abs[j] + sums[i].abs[j];
-            if (terms & FR_SQ)
-                t.sq[j] = t.sq[j] + sums[i].sq[j];
-        }
+        lanes_fold_super(&t, &sums[i], terms);
     value_of(q, &t);
 }
 
