@@ -49,7 +49,7 @@ ext = Extension(
     # relink when the C library changes (build_ext does not look at it otherwise)
     depends=CSRC
     + sorted(os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h"))
-    + ["fastreg/_core_glue.h", "fastreg/_core_group.h"]
+    + ["fastreg/_core_glue.h", "fastreg/_core_arrays.h"]
     + sorted(os.path.join("fastreg", f) for f in os.listdir("fastreg") if f.endswith(".pxi")),
     # the worker pool (csrc/fr_threads.c): libpthread on older glibc
     extra_link_args=(["-pthread"] if os.name == "posix" else [])

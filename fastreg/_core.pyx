@@ -19,6 +19,7 @@ import os
 cimport cython
 cimport numpy as cnp
 from cpython.object cimport PyObject_TypeCheck, PyTypeObject
+from cpython.ref cimport PyObject
 from libc.math cimport INFINITY
 from libc.stdint cimport uint16_t
 
@@ -52,18 +53,29 @@ cdef enum:
 include "_core_probe.pxi"
 
 
-cdef int _code(cnp.ndarray x) noexcept:
+cdef extern from "_core_arrays.h":
+    # what the shim and Group read off an array, on its fields (borrowed pointers)
+    Py_ssize_t fa_size(PyObject *o) noexcept
+    bint fa_same_shape(PyObject *a, PyObject *b) noexcept
+    int fa_code(PyObject *o) noexcept
+    Py_ssize_t fa_nbytes(PyObject *o, Py_ssize_t n, int code) noexcept
+    int fa_weight(PyObject *o, c.fr_param *p, Py_ssize_t *nbytes) noexcept
+    int fa_grad(PyObject *o, PyObject *w, int written, void **data) noexcept
+
+
+cdef inline int _code(cnp.ndarray x) noexcept:
     """Kernel element type of x, 0 when the C kernels cannot read it."""
-    cdef int t = cnp.PyArray_TYPE(x)
-    if not cnp.PyArray_ISNOTSWAPPED(x):
-        return 0
-    if t == cnp.NPY_FLOAT:
-        return c.FR_F32
-    if t == cnp.NPY_DOUBLE:
-        return c.FR_F64
-    if t == cnp.NPY_FLOAT16:
-        return c.FR_F16
-    return 0
+    return fa_code(<PyObject *>x)
+
+
+cdef inline cnp.npy_intp _size(cnp.ndarray a) noexcept:
+    """PyArray_SIZE without its call into NumPy (PyArray_MultiplyList)."""
+    return fa_size(<PyObject *>a)
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """PyArray_SAMESHAPE without its call into NumPy (PyArray_CompareLists)."""
+    return fa_same_shape(<PyObject *>a, <PyObject *>b)
 
 
 cdef cnp.ndarray _array(object x):

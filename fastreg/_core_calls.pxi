@@ -73,29 +73,6 @@ cdef cnp.ndarray _out_array(cnp.ndarray xa, object out):
     _convert.bad_out(xa, out)
 
 
-cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
-    """PyArray_SAMESHAPE without its call into NumPy (PyArray_CompareLists)."""
-    cdef int i, nd = cnp.PyArray_NDIM(a)
-    cdef const cnp.npy_intp *da = cnp.PyArray_DIMS(a)
-    cdef const cnp.npy_intp *db = cnp.PyArray_DIMS(b)
-    if nd != cnp.PyArray_NDIM(b):
-        return False
-    for i in range(nd):
-        if da[i] != db[i]:
-            return False
-    return True
-
-
-cdef inline cnp.npy_intp _size(cnp.ndarray a) noexcept:
-    """PyArray_SIZE without its call into NumPy (PyArray_MultiplyList)."""
-    cdef int i
-    cdef cnp.npy_intp n = 1
-    cdef const cnp.npy_intp *d = cnp.PyArray_DIMS(a)
-    for i in range(cnp.PyArray_NDIM(a)):
-        n *= d[i]
-    return n
-
-
 def _check_out(cnp.ndarray x, out):
     """Raise the documented error unless out can take a result like x."""
     _out_array(x, out)

@@ -4,7 +4,6 @@
 
 from cpython.list cimport PyList_GET_ITEM
 from cpython.mem cimport PyMem_Calloc, PyMem_Free
-from cpython.ref cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdlib cimport qsort
 from libc.string cimport memcpy
@@ -13,15 +12,6 @@ GROUP_VALUE = c.FR_GROUP_VALUE
 GROUP_GRAD = c.FR_GROUP_GRAD
 GROUP_SGD = c.FR_GROUP_SGD
 GROUP_PROX = c.FR_GROUP_PROX
-
-
-cdef extern from "_core_group.h":
-    # the per-array checks of a step, on the arrays' fields (borrowed pointers)
-    Py_ssize_t frg_size(PyObject *o) noexcept
-    Py_ssize_t frg_nbytes(PyObject *o, Py_ssize_t n, int code) noexcept
-    int frg_code(PyObject *o) noexcept
-    int frg_weight(PyObject *o, c.fr_param *p, Py_ssize_t *nbytes) noexcept
-    int frg_grad(PyObject *o, PyObject *w, int written, void **data) noexcept
 
 
 cdef struct _Span:
@@ -109,12 +99,12 @@ cdef class Group:
                 # any non-NULL g, never read), but no gradient may share
                 # its memory either
                 p.reg, p.n, p.dtype, p.g, p.v = 0, 0, c.FR_F32, self._p, NULL
-                nb = frg_size(w)
+                nb = fa_size(w)
                 _span(&spans[m], <const char *>cnp.PyArray_DATA(<cnp.ndarray>w),
-                      frg_nbytes(w, nb, frg_code(w)), 2 * i, m)
+                      fa_nbytes(w, nb, fa_code(w)), 2 * i, m)
                 m += 1
                 continue
-            if frg_weight(w, p, &nb):
+            if fa_weight(w, p, &nb):
                 raise ValueError(f"weights[{i}] is no longer a writeable contiguous array")
             if p.dtype != c.FR_F32 and p.dtype != c.FR_F64:  # its dtype was set in place
                 raise TypeError(f"weights[{i}] is no longer float32 or float64: its dtype is "
@@ -130,7 +120,7 @@ cdef class Group:
                 pen = <Penalty>r
                 p.reg, p.terms, p.l1l2, p.l1, p.l2 = 1, pen._terms, pen._l1l2, pen._a, pen._b
             if grads is not None:
-                if frg_grad(PyList_GET_ITEM(grads, i), w, written, &gdata):
+                if fa_grad(PyList_GET_ITEM(grads, i), w, written, &gdata):
                     _grad_for(<cnp.ndarray>w, <object>PyList_GET_ITEM(grads, i), i, written)
                     raise SystemError(f"grads[{i}]: the checks disagree")  # (unreachable)
                 p.g = gdata
@@ -139,7 +129,7 @@ cdef class Group:
             if vels is not None:
                 v = PyList_GET_ITEM(vels, i)
                 if v != <PyObject *>None:
-                    if frg_size(v) != p.n:
+                    if fa_size(v) != p.n:
                         raise ValueError(f"weights[{i}] changed size since its momentum was made")
                     p.v = cnp.PyArray_DATA(<cnp.ndarray>v)
         self._elems = elems

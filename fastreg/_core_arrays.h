@@ -1,14 +1,15 @@
 /*
- * _core_group.h - the per-call checks of Group (fastreg/_core_group.pxi) on
- * the arrays' own fields, inline: NumPy's PyArray_SIZE and
- * PyArray_SAMESHAPE are calls through its API table, and Cython's typed
- * locals add a reference count per array; a step makes these checks for
- * every weight and gradient, so they are most of a small step's cost.
- * Each function only answers; Group raises the errors (_grad_for words
- * them), so the rules stay in one place.
+ * _core_arrays.h - what the shim (fastreg/_core.pyx) and Group's per-call
+ * checks (fastreg/_core_group.pxi) read off an array, on its own fields,
+ * inline: NumPy's PyArray_SIZE and PyArray_SAMESHAPE are calls through its
+ * API table, and Cython's typed locals add a reference count per array;
+ * small calls and a step's checks of every weight and gradient do this
+ * often enough for it to be most of their cost. Each function only
+ * answers; the callers raise the errors (Group's are worded by _grad_for),
+ * so the rules stay in one place.
  */
-#ifndef FR_CORE_GROUP_H
-#define FR_CORE_GROUP_H
+#ifndef FR_CORE_ARRAYS_H
+#define FR_CORE_ARRAYS_H
 
 #include <Python.h>
 #include <numpy/arrayobject.h>
@@ -16,7 +17,7 @@
 #include "fastreg.h"
 
 /* The elements of a (PyArray_SIZE, without the call). */
-static inline Py_ssize_t frg_size(PyObject *o)
+static inline Py_ssize_t fa_size(PyObject *o)
 {
     PyArrayObject *a = (PyArrayObject *)o;
     const npy_intp *d = PyArray_DIMS(a);
@@ -27,8 +28,21 @@ static inline Py_ssize_t frg_size(PyObject *o)
     return n;
 }
 
-/* _code (_core.pyx): the kernel element type, 0 when no kernel reads it. */
-static inline int frg_code(PyObject *o)
+/* a and b have the same shape (PyArray_SAMESHAPE, without the call). */
+static inline int fa_same_shape(PyObject *a, PyObject *b)
+{
+    const npy_intp *da = PyArray_DIMS((PyArrayObject *)a), *db = PyArray_DIMS((PyArrayObject *)b);
+    int k, nd = PyArray_NDIM((PyArrayObject *)a);
+    if (nd != PyArray_NDIM((PyArrayObject *)b))
+        return 0;
+    for (k = 0; k < nd; k++)
+        if (da[k] != db[k])
+            return 0;
+    return 1;
+}
+
+/* The kernel element type of an array, 0 when no kernel reads it. */
+static inline int fa_code(PyObject *o)
 {
     const PyArray_Descr *d = PyArray_DESCR((PyArrayObject *)o);
     if (!PyArray_ISNBO(d->byteorder))
@@ -46,7 +60,7 @@ static inline int frg_code(PyObject *o)
 }
 
 /* Bytes of an array (PyArray_NBYTES). */
-static inline Py_ssize_t frg_nbytes(PyObject *o, Py_ssize_t n, int code)
+static inline Py_ssize_t fa_nbytes(PyObject *o, Py_ssize_t n, int code)
 {
     return code == FR_F32   ? 4 * n
            : code == FR_F64 ? 8 * n
@@ -55,42 +69,35 @@ static inline Py_ssize_t frg_nbytes(PyObject *o, Py_ssize_t n, int code)
 
 /* A weight's descriptor for the step: 0, or -1 (nothing set) when it is no
    longer writeable and contiguous. *nbytes: the bytes it covers. */
-static inline int frg_weight(PyObject *o, fr_param *p, Py_ssize_t *nbytes)
+static inline int fa_weight(PyObject *o, fr_param *p, Py_ssize_t *nbytes)
 {
     PyArrayObject *a = (PyArrayObject *)o;
     int f = PyArray_FLAGS(a);
     if (!(f & NPY_ARRAY_WRITEABLE) || !(f & (NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS)))
         return -1;
     p->w = PyArray_DATA(a);
-    p->n = frg_size(o);
-    p->dtype = frg_code(o);
-    *nbytes = frg_nbytes(o, p->n, p->dtype);
+    p->n = fa_size(o);
+    p->dtype = fa_code(o);
+    *nbytes = fa_nbytes(o, p->n, p->dtype);
     return 0;
 }
 
 /* grads[i] for weight w: 0 and its data in *data when it passes every check
    of _grad_for (an ndarray of w's type number in native order, w's shape,
    contiguous in w's order, writeable if `written`), else -1. */
-static inline int frg_grad(PyObject *o, PyObject *w, int written, void **data)
+static inline int fa_grad(PyObject *o, PyObject *w, int written, void **data)
 {
     PyArrayObject *g = (PyArrayObject *)o, *a = (PyArrayObject *)w;
     const PyArray_Descr *dg, *dw;
-    const npy_intp *sg, *sw;
-    int k, nd, both;
+    int both;
     if (!PyArray_Check(o))
         return -1;
     dg = PyArray_DESCR(g);
     dw = PyArray_DESCR(a);
     if (dg->type_num != dw->type_num || !PyArray_ISNBO(dg->byteorder))
         return -1;
-    nd = PyArray_NDIM(g);
-    if (nd != PyArray_NDIM(a))
+    if (!fa_same_shape(o, w))
         return -1;
-    sg = PyArray_DIMS(g);
-    sw = PyArray_DIMS(a);
-    for (k = 0; k < nd; k++)
-        if (sg[k] != sw[k])
-            return -1;
     both = PyArray_FLAGS(g) & PyArray_FLAGS(a);
     if (!(both & (NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_F_CONTIGUOUS)))
         return -1;
@@ -100,4 +107,4 @@ static inline int frg_grad(PyObject *o, PyObject *w, int written, void **data)
     return 0;
 }
 
-#endif /* FR_CORE_GROUP_H */
+#endif /* FR_CORE_ARRAYS_H */
