@@ -38,6 +38,7 @@ import argparse
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from bench import _env
 
@@ -122,6 +123,16 @@ def _use(fastreg, reader, t: int) -> None:
         fastreg.set_num_threads(t)
 
 
+def _alternate(fastreg, reader, threads, rounds: int, timed) -> dict[int, float]:
+    """Median of timed() per thread count, the counts alternating round by round."""
+    times: dict[int, list[float]] = {t: [] for t in threads}
+    for _ in range(rounds):
+        for t in threads:
+            _use(fastreg, reader, t)
+            times[t].append(timed())
+    return {t: statistics.median(v) for t, v in times.items()}
+
+
 def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float, probe=None):
     rows = []
     for n in sizes:
@@ -135,26 +146,15 @@ def measure(fastreg, sizes, threads, dtype: str, rounds: int, budget: float, pro
             fn()
             one = per_call(fn, 3)
             reps = max(1, int(budget / rounds / max(one, 1e-7) / len(threads)))
-            times: dict[int, list[float]] = {t: [] for t in threads}
-            for _ in range(rounds):
-                for t in threads:
-                    _use(fastreg, reader if fn is reader else None, t)
-                    times[t].append(per_call(fn, reps))
-            med = {t: statistics.median(v) for t, v in times.items()}
-            nbytes = n * np.dtype(dtype).itemsize
-            rows.append({"n": n, "op": name, "median": med, "bytes": nbytes * TRAFFIC[name]})
+            who = reader if fn is reader else None
+            nbytes = n * np.dtype(dtype).itemsize * TRAFFIC[name]
+            med = _alternate(fastreg, who, threads, rounds, partial(per_call, fn, reps))
+            rows.append({"n": n, "op": name, "median": med, "bytes": nbytes})
             if fn is reader:
                 continue
             # the same op after a pause before each call: the pool starts asleep
-            times = {t: [] for t in threads}
-            for _ in range(rounds):
-                for t in threads:
-                    _use(fastreg, None, t)
-                    times[t].append(per_call_after_pause(fn, 10))
-            med = {t: statistics.median(v) for t, v in times.items()}
-            rows.append(
-                {"n": n, "op": name + " +pause", "median": med, "bytes": nbytes * TRAFFIC[name]}
-            )
+            med = _alternate(fastreg, None, threads, rounds, partial(per_call_after_pause, fn, 10))
+            rows.append({"n": n, "op": name + " +pause", "median": med, "bytes": nbytes})
         if reader is not None:
             reader.pool.shutdown()
     return rows

@@ -27,7 +27,6 @@ report's speedup convention and without verdicts.
 from __future__ import annotations
 
 import contextlib
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -36,7 +35,9 @@ from typing import Any
 import numpy as np
 
 import fastreg
+from bench.threads import per_call
 from fastreg import L1L2, L2, ParamGroup
+from fastreg._threads import default_num_threads
 
 # LR: plain SGD on the MLP below, batch 128. 0.05 lowers the epoch loss
 # (data + penalty) steadily: 3.97, 3.28, 2.94, 2.73 over 4 epochs, and the
@@ -47,28 +48,13 @@ from fastreg import L1L2, L2, ParamGroup
 L1F, L2F, LR = 1e-4, 1e-3, 0.05
 
 
-def _wall(fn: Callable[[], Any], reps: int) -> float:
-    t = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t) / reps
-
-
 def _race(variants: dict[str, Callable[[], Any]], reps: int, rounds: int) -> dict[str, float]:
     """Median wall seconds per call of each variant, rounds interleaved."""
     times: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(rounds):
         for k, fn in variants.items():
-            times[k].append(_wall(fn, reps))
+            times[k].append(per_call(fn, reps))
     return {k: statistics.median(v) for k, v in times.items()}
-
-
-def default_threads() -> int:
-    """fastreg's default thread count: the CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 # ---- steps -------------------------------------------------------------------
@@ -90,7 +76,7 @@ def steps(
     ``reps``: (calls per timing, rounds), else the quick or full default.
     fastreg runs with its default thread count, and the detail says it.
     """
-    threads = default_threads()
+    threads = default_num_threads()
     prev = fastreg.set_num_threads(threads)
     try:
         rows = _steps(quick, big, reps)
