@@ -139,8 +139,6 @@ class ParamGroup:
 
     def penalty(self) -> float:
         """``Σ R_i(W_i)``: the total penalty, in one call."""
-        if self._all_c:
-            return self._c.step(_VALUE, None, 0.0, 0.0, None, None)
         return self._run(_VALUE, None, 0.0, 0.0)
 
     def add_gradients(self, grads: Sequence[np.ndarray]) -> float:
@@ -153,8 +151,6 @@ class ParamGroup:
         Returns:
             The total penalty (as :meth:`penalty`), from the same pass.
         """
-        if self._all_c:  # (Group.step takes any iterable of grads, as _run)
-            return self._c.step(_GRAD, grads, 0.0, 0.0, None, None)
         return self._run(_GRAD, grads, 0.0, 0.0)
 
     def sgd_step(self, grads: Sequence[np.ndarray], lr: float, momentum: float = 0.0) -> float:
@@ -175,17 +171,9 @@ class ParamGroup:
         Returns:
             The total penalty of the weights before the step.
         """
-        # a float in [0, max] is what _check_rate returns for it (NaN, inf fail)
-        rate = lr if type(lr) is float and 0.0 <= lr <= _FMAX else _check_rate(lr, "lr")
-        mu = (
-            momentum
-            if type(momentum) is float and 0.0 <= momentum <= _FMAX
-            else _check_rate(momentum, "momentum")
-        )
-        if mu == 0.0:
-            if self._all_c:
-                return self._c.step(_SGD, grads, rate, 0.0, None, None)
-        elif self._velocities is None:
+        rate = _check_rate(lr, "lr")
+        mu = _check_rate(momentum, "momentum")
+        if mu != 0.0 and self._velocities is None:
             self._velocities = [np.zeros_like(w) for w in self._weights]
         return self._run(_SGD, grads, rate, mu)
 
@@ -208,10 +196,7 @@ class ParamGroup:
         Raises:
             ValueError: also when ``1 + 2·lr·l2`` is not positive.
         """
-        rate = lr if type(lr) is float and 0.0 <= lr <= _FMAX else _check_rate(lr, "lr")
-        if self._all_c:
-            return self._c.step(_PROX, grads, rate, 0.0, None, None)
-        return self._run(_PROX, grads, rate, 0.0)
+        return self._run(_PROX, grads, _check_rate(lr, "lr"), 0.0)
 
     def reset_momentum(self) -> None:
         """Forget the heavy-ball velocities (they restart at 0)."""
@@ -227,12 +212,13 @@ class ParamGroup:
 
     def _run(self, op: int, grads: Any, lr: float, mu: float) -> float:
         # Kept short: on the all-C path this is the whole Python cost of a
-        # step (only sgd_step passes a non-zero mu; step returns a float).
-        if grads is not None and type(grads) is not list:
-            grads = list(grads)
+        # step (only sgd_step passes a non-zero mu; step returns a float,
+        # and takes any iterable of grads).
         vels = self._velocities if mu != 0.0 else None
         if self._all_c:
             return self._c.step(op, grads, lr, mu, vels, None)
+        if grads is not None and type(grads) is not list:
+            grads = list(grads)
         if grads is not None and len(grads) != len(self._weights):
             raise ValueError(f"got {len(grads)} gradients for {len(self._weights)} weights")
         # the fallback weights: check, then run the regularizers' own code,
@@ -347,6 +333,8 @@ def _check_slow_grad(i: int, w: np.ndarray, g: Any, written: bool, weights: list
 
 def _check_rate(x: Any, name: str) -> float:
     """lr / momentum as a float: a finite real number >= 0, else ValueError."""
+    if type(x) is float and 0.0 <= x <= _FMAX:  # the usual case, first (NaN, inf fail)
+        return x
     if type(x) is not float and type(x) is not int:
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.generic)):
             raise ValueError(f"{name} must be a finite real number >= 0, got {show(x)}")
