@@ -122,7 +122,9 @@ static ptrdiff_t job_threads;    /* the caller and the workers it asked for */
 static unsigned long job_inside; /* workers in the job now (also read by a spinning caller) */
 static int spinners;             /* workers looking for the next job (not asleep) */
 static long last_end = -1;       /* when the last call big enough for threads ended (ns) */
-static long crowded_until = -1;  /* small calls run alone until then (ns): see BACKOFF_NS */
+static long crowded_until = -1;  /* small calls run alone until then (ns): see BACKOFF_MIN_NS */
+static long crowded_at = -1;     /* when the last back-off began (ns) */
+static long backoff_ns;          /* how long it lasts */
 
 /* How long a thread looks for what it waits for before it sleeps. Measured
    with python -m bench.threads (2-core Zen 4 VM, float32, speedup of 2
@@ -149,15 +151,34 @@ static long crowded_until = -1;  /* small calls run alone until then (ns): see B
    slice (milliseconds) for a call that takes microseconds: with a second
    process busy on this 2-core VM, 32 x 4096-element ParamGroup steps took
    326 us instead of 20 us. So when a call waited for its workers longer
-   than it worked itself, calls under COLD_MIN superblocks run alone for
-   BACKOFF_NS, and then try the pool again. */
-#define BACKOFF_NS 50000000L
+   than it worked itself, calls under COLD_MIN superblocks run alone for a
+   while, and then try the pool again.
+   How long: a VM stalls a worker now and then even on an idle machine (the
+   host runs other guests): 12 stalls of 0.05 .. 3.7 ms in 3,000 such
+   ParamGroup steps. A fixed 50 ms back-off after each of them kept that
+   loop alone 84 % of the time. So the back-off starts at BACKOFF_MIN_NS
+   and doubles, up to BACKOFF_MAX_NS, only while stalls come back soon
+   (within twice the last back-off after it began): a busy neighbour, not
+   a passing stall. */
+#define BACKOFF_MIN_NS 1000000L
+#define BACKOFF_MAX_NS 64000000L
 
 static long now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/* Start a back-off at `now` (mu held): see BACKOFF_MIN_NS. */
+static void back_off(long now)
+{
+    if (crowded_at >= 0 && now - crowded_at < 2 * backoff_ns)
+        backoff_ns = backoff_ns < BACKOFF_MAX_NS / 2 ? 2 * backoff_ns : BACKOFF_MAX_NS;
+    else
+        backoff_ns = BACKOFF_MIN_NS;
+    crowded_at = now;
+    crowded_until = now + backoff_ns;
 }
 
 /* Spin (mu not held) until *v != unwanted, for at most SPIN_NS: 1 when it
@@ -316,7 +337,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     started = busy = job_open = job_seats = job_inside = spinners = 0;
-    last_end = crowded_until = -1;
+    last_end = crowded_until = crowded_at = -1;
     job_next = job_pieces = 0;
     pthread_mutex_init(&mu, NULL);
     pthread_cond_init(&posted, NULL);
@@ -380,7 +401,7 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
             busy = 0;
             last_end = now_ns();
             if (last_end - t_done > t_done - t_post) /* waited longer than it worked */
-                crowded_until = last_end + BACKOFF_NS;
+                back_off(last_end);
             pthread_mutex_unlock(&mu);
             return;
         }

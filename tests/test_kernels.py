@@ -327,6 +327,38 @@ def test_elementwise_every_alignment(simd_level, dtype):
             assert_same_array(out, ref_prox(x, 0.1, 1.5, 3), f"prox, out elsewhere {what}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_gradient_out_near_x_modulo_4k(simd_level, dtype):
+    """value_and_gradient with out where x sits modulo 4 KiB (AVX-512 rotates
+    the lanes and aligns both), and 16 .. 256 bytes below or above it (no
+    rotation there: 4 KiB aliasing), from several starts of x: the bits of
+    the reference in every case."""
+    item = np.dtype(dtype).itemsize
+    n = 3 * BLOCK + 37
+    span = -(-(n * item + 512) // 4096) * 4096  # whole pages between x and out
+    raw = np.zeros(2 * span + 2 * 4096, np.uint8)
+    page = raw[(-raw.ctypes.data) % 4096 :]
+    xs = data("special", n, dtype, seed=17)
+    prev = data("special", n, dtype, seed=19)
+    p = penalty(0.01, 0.02, 3)
+    value = p(xs)
+    expect = ref_grad(xs, 0.01, 0.02, 3, out=prev, accumulate=True)
+    for xoff in (0, 16, 48):
+        for delta in (0, -16, -64, -192, -256, 16, 192):
+            at = 4096 + xoff
+            x = page[at : at + n * item].view(dtype)
+            x[:] = xs
+            o_at = at + span + delta
+            out = page[o_at : o_at + n * item].view(dtype)
+            out[:] = prev
+            what = f"{simd_level} x at +{xoff} B, out at x {delta:+d} B mod 4 KiB"
+            v, g = p.value_and_gradient(x, out=out, accumulate=True)
+            assert g is out
+            assert_same(v, value, what)
+            assert_same_array(out, expect, what)
+            assert_same_array(x, xs, f"x unchanged: {what}")
+
+
 # ---- layouts -------------------------------------------------------------------
 
 
