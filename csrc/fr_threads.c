@@ -132,7 +132,7 @@ static long backoff_ns;          /* how long it lasts */
    spinning first: 1M L1L2 1.25 -> 1.40, value_and_gradient 1.33 -> 1.63,
    prox 1.31 -> 1.47; 4M 1.62 -> 1.97, 1.67 -> 1.90, 1.74 -> 1.58 (noise:
    one-thread times moved 15 % between the runs). */
-#define SPIN_NS    100000L
+#define SPIN_NS        100000L
 
 /* Fewest superblocks worth waking sleeping workers for. A wake-up is
    slow on a VM (the futex call alone took the caller 11 us, and the woken
@@ -144,7 +144,7 @@ static long backoff_ns;          /* how long it lasts */
    unless the workers are awake: looking for work after a call, or the last
    such call ended less than SPIN_NS ago (back-to-back calls, whose second
    call wakes them for the rest). */
-#define COLD_MIN   32
+#define COLD_MIN       32
 
 /* When another process keeps the workers' CPUs busy, a worker can be
    preempted in the middle of its share and the caller waits a whole time
