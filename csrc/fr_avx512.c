@@ -274,12 +274,15 @@ static FR_TARGET void tiny_grad_f64(const double *x, double *out, size_t n, doub
  * last groups), and out is written at the same offsets.
  * Only when out sits where x does modulo 4 KiB (in place, or two of
  * NumPy's page-aligned allocations), so that its stores are aligned too.
- * Rotated with out a little below x modulo 4 KiB (16 .. 192 bytes),
- * loads of x kept waiting for the stores to out (4 KiB aliasing): float32
- * value_and_gradient(acc) of a 2048-element block took 0.44 .. 0.84 ns per
- * element instead of 0.18 (Zen 4, L1-resident), while unrotated blocks and
- * AVX2 kept 0.18 .. 0.23 at every offset. On Zen 4 the unaligned loads
- * cost nothing measurable, in L1 or from DRAM.
+ * Rotated with out a little below x modulo 4 KiB (16 .. 192 bytes), the
+ * kernel called back to back on one 2048-element block (a C loop, as the
+ * pool and ParamGroup call it, with no Python between calls) took 0.44 ..
+ * 0.84 ns per float32 element for value_and_gradient(acc) instead of 0.18
+ * (Zen 4, in L1; loads of x waiting on stores to out, 4 KiB aliasing),
+ * while unrotated blocks and AVX2 kept 0.18 .. 0.23 at every offset.
+ * Through Python, with a call's overhead between kernels, neither build
+ * showed it; and on Zen 4 the unaligned loads cost nothing measurable, in
+ * L1 or from DRAM.
  */
 FR_INLINE FR_TARGET size_t rotation(const void *x, const void *out, size_t item)
 {
