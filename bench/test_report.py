@@ -187,3 +187,17 @@ def test_thread_bench_rows_and_goals(capsys):
     assert sum("never slower" in line for line in lines) == len(rows)
     assert sum("2 threads vs 1" in line for line in lines) == len(rows) // 2
     assert not any("+pause" in line and "2 threads vs 1" in line for line in lines)
+
+
+def test_group_calls_times_each_call_and_restores_threads(capsys):
+    import fastreg
+    from bench import group_calls
+
+    prev = fastreg.get_num_threads()
+    times = group_calls.call_times(2, calls=50, warm=5)
+    assert fastreg.get_num_threads() == prev
+    assert times.shape == (50,) and (times > 0).all()
+    group_calls.main(["--calls", "30"])
+    out = capsys.readouterr().out
+    assert "1 thread(s): percentiles" in out and "calls per bin" in out
+    assert fastreg.get_num_threads() == prev
