@@ -122,9 +122,8 @@ static ptrdiff_t job_threads;    /* the caller and the workers it asked for */
 static unsigned long job_inside; /* workers in the job now (also read by a spinning caller) */
 static int spinners;             /* workers looking for the next job (not asleep) */
 static long last_end = -1;       /* when the last call big enough for threads ended (ns) */
-static long crowded_until = -1;  /* small calls run alone until then (ns): see BACKOFF_MIN_NS */
-static long crowded_at = -1;     /* when the last back-off began (ns) */
-static long backoff_ns;          /* how long it lasts */
+static long crowded_at = -1;     /* when the last back-off began (ns): see BACKOFF_MIN_NS */
+static long backoff_ns;          /* how long it lasts: small calls run alone until its end */
 
 /* How long a thread looks for what it waits for before it sleeps. Measured
    with python -m bench.threads (2-core Zen 4 VM, float32, speedup of 2
@@ -178,7 +177,6 @@ static void back_off(long now)
     else
         backoff_ns = BACKOFF_MIN_NS;
     crowded_at = now;
-    crowded_until = now + backoff_ns;
 }
 
 /* Spin (mu not held) until *v != unwanted, for at most SPIN_NS: 1 when it
@@ -337,7 +335,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     started = busy = job_open = job_seats = job_inside = spinners = 0;
-    last_end = crowded_until = crowded_at = -1;
+    last_end = crowded_at = -1;
     job_next = job_pieces = 0;
     pthread_mutex_init(&mu, NULL);
     pthread_cond_init(&posted, NULL);
@@ -363,7 +361,7 @@ void fr_parallel(ptrdiff_t pieces, ptrdiff_t size, fr_piece_fn fn, void *ctx)
         } else if (size < COLD_MIN) {
             long now = now_ns();
             int asleep = spinners == 0 && (last_end < 0 || now - last_end > SPIN_NS);
-            if (asleep || (crowded_until >= 0 && now < crowded_until))
+            if (asleep || (crowded_at >= 0 && now - crowded_at < backoff_ns))
                 seats = 0; /* not worth waking them, or crowded out: run alone */
         }
         if (seats > 0) {
