@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import fastreg
+from bench.training import step_arrays
 from fastreg._threads import default_num_threads
 
 EDGES_US = (0, 5, 10, 15, 20, 25, 30, 40, 60, 100, float("inf"))
@@ -24,10 +25,8 @@ EDGES_US = (0, 5, 10, 15, 20, 25, 30, 40, 60, 100, float("inf"))
 
 def call_times(threads: int, calls: int, warm: int = 1000) -> np.ndarray:
     """Wall microseconds of each of `calls` add_gradients steps at `threads` threads."""
-    rng = np.random.default_rng(1)
-    ws = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
-    gs = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
-    group = fastreg.ParamGroup(ws, fastreg.L1L2(1e-4, 1e-3))
+    reg, ws, gs = step_arrays(np.random.default_rng(1))
+    group = fastreg.ParamGroup(ws, reg)
     prev = fastreg.set_num_threads(threads)
     try:
         clock = time.perf_counter_ns

@@ -85,13 +85,19 @@ def steps(
     return [(label, r, goal, f"{detail}, {threads} thr") for label, r, goal, detail in rows]
 
 
+def step_arrays(rng: np.random.Generator) -> tuple[L1L2, list[np.ndarray], list[np.ndarray]]:
+    """The step rows' regularizer and 32 weights and gradients of 4096 float32,
+    drawn from rng (bench.group_calls times the same)."""
+    ws = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
+    gs = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
+    return L1L2(L1F, L2F), ws, gs
+
+
 def _steps(
     quick: bool, big: int | None, reps: tuple[int, int] | None
 ) -> list[tuple[str, float, float, str]]:
     rng = np.random.default_rng(1)
-    reg = L1L2(L1F, L2F)
-    ws = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
-    gs = [rng.standard_normal(4096).astype(np.float32) for _ in range(32)]
+    reg, ws, gs = step_arrays(rng)
     group = ParamGroup(ws, reg)
     lr = 1e-6  # the weights barely move over thousands of repetitions
 
