@@ -3,7 +3,12 @@
     python tools/callgrind_calls.py [--calls N]      (make callgrind)
 
 Four calls at n = 16 float32: kernels.sum_abs(x), L1L2(0.01, 0.01)(x),
-reg.value_and_gradient(x, out=g, accumulate=True) and reg.prox(x, 0.01, out=y). Each runs in its own
+reg.value_and_gradient(x, out=g, accumulate=True) and reg.prox(x, 0.01, out=y);
+a ParamGroup.add_gradients step over 32 such weights at one thread (a step's
+fixed cost); and, as a yardstick that is not fastreg, CPython's own
+``(1).to_bytes(1, byteorder='big', signed=False)``: a C method called in the
+form of value_and_gradient(x, out=g, accumulate=True), one positional and
+two keyword arguments, doing next to nothing. Each runs in its own
 process under `valgrind --tool=callgrind` twice, with a short and a long
 loop; the difference of the two totals divided by the extra calls is the
 cost of one call with import, set-up and first-call warm-up taken out.
@@ -35,6 +40,17 @@ CALLS = {
     ),
     "prox(x, 0.01, out=y)": (
         "reg = L1L2(0.01, 0.01)\ny = np.zeros_like(x)\nf = lambda: reg.prox(x, 0.01, out=y)"
+    ),
+    # a ParamGroup step's fixed cost: 32 weights of 16, one thread
+    "ParamGroup(32x16).add_gradients": (
+        "import fastreg\nfastreg.set_num_threads(1)\n"
+        "ws = [x + i for i in range(32)]\ngs = [np.zeros_like(x) for _ in range(32)]\n"
+        "group = fastreg.ParamGroup(ws, L1L2(0.01, 0.01))\nf = lambda: group.add_gradients(gs)"
+    ),
+    # not fastreg: a C method of CPython's called with one positional and
+    # two keyword arguments, the form of value_and_gradient(x, out=, accumulate=)
+    "(CPython: 1 .to_bytes(1, ...))": (
+        "f = lambda: (1).to_bytes(1, byteorder='big', signed=False)"
     ),
 }
 
@@ -92,11 +108,11 @@ def main() -> None:
         f"fastreg runs AVX2 at most (here outside it: {fastreg.simd_info()['active']})"
     )
     empty = per_call("f = lambda: None")
-    print(f"{'(empty call: loop + lambda)':28s} {empty:8.1f}")
-    print(f"{'instructions per call':28s} {'total':>8s} {'net':>8s}")
+    print(f"{'(empty call: loop + lambda)':34s} {empty:8.1f}")
+    print(f"{'instructions per call':34s} {'total':>8s} {'net':>8s}")
     for name, setup in CALLS.items():
         total = per_call(setup)
-        print(f"{name:28s} {total:8.1f} {total - empty:8.1f}")
+        print(f"{name:34s} {total:8.1f} {total - empty:8.1f}")
 
 
 if __name__ == "__main__":
