@@ -437,3 +437,48 @@ def test_rate_fast_path_matches_check(lr: Any) -> None:
     assert ta == tb and _same(a, b)
     with pytest.raises(ValueError, match="momentum must be"):
         ParamGroup(a, _regs()).sgd_step(grads, lr, momentum=float("nan"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_weights_at_every_level_are_the_single_calls(dtype: Any) -> None:
+    """Weights of 1 .. 33 elements (the kernels' tiny entries end at 32), with
+    zeros, -0, subnormals, inf and NaN: the group's penalty and add_gradients
+    are bit for bit reg(W) and value_and_gradient(W, out=g, accumulate=True)
+    at every SIMD level (a few big weights make the call go parallel)."""
+    rng = np.random.default_rng(60)
+    tiny = float(np.finfo(dtype).smallest_subnormal)
+    special = np.array([0.0, -0.0, tiny, -3 * tiny, np.inf, -np.inf, np.nan], dtype)
+    ws = []
+    for n in range(1, 34):
+        w = (rng.standard_normal(n) * 3).astype(dtype)
+        w[rng.integers(0, n, size=max(1, n // 4))] = special[n % len(special)]
+        ws.append(w)
+    ws += [rng.standard_normal(40_000).astype(dtype) for _ in range(4)]
+    regs = [[L1(0.01), L2(0.03), L1L2(0.02, 0.005), None][i % 4] for i in range(len(ws))]
+    grads = _grads(ws, 61)
+    levels = [n for n in fastreg.simd_info()["detected"] if n in fastreg.simd_info()["compiled"]]
+    prev_level, prev_threads = fastreg.set_simd(levels[0]), fastreg.get_num_threads()
+    try:
+        for level in levels:
+            fastreg.set_simd(level)
+            expected = _copy(grads)
+            for w, r, e in zip(ws, regs, expected, strict=True):
+                if r is not None:
+                    r.value_and_gradient(w, out=e, accumulate=True)
+            # each weight's value on its own (the total of all is NaN) ...
+            for w, r in zip(ws, regs, strict=True):
+                single = np.float64(_total([w], [r])).tobytes()
+                assert np.float64(ParamGroup([w], [r]).penalty()).tobytes() == single
+                g = np.zeros_like(w)
+                assert np.float64(ParamGroup([w], [r]).add_gradients([g])).tobytes() == single
+            # ... and all of them in one call: totals compared as bits (NaN == NaN)
+            want = np.float64(_total(ws, regs)).tobytes()
+            for threads in (1, 2):
+                fastreg.set_num_threads(threads)
+                group, got = ParamGroup(ws, regs), _copy(grads)
+                assert np.float64(group.penalty()).tobytes() == want, (level, threads)
+                assert np.float64(group.add_gradients(got)).tobytes() == want, (level, threads)
+                assert _same(got, expected), (level, threads)
+    finally:
+        fastreg.set_num_threads(prev_threads)
+        fastreg.set_simd(prev_level)
